@@ -9,16 +9,20 @@ import type { KindInfo } from "./kinds.ts";
 
 type JsonSchema = { [key: string]: unknown };
 
+/** Keys zod writes that mean nothing to the apiserver: JS number bounds, a date regex. */
+function dropped(key: string, value: unknown, node: JsonSchema): boolean {
+  if (key === "$schema") return true;
+  if (key === "maximum" || key === "minimum") return Math.abs(Number(value)) >= Number.MAX_SAFE_INTEGER;
+  return key === "pattern" && node["format"] === "date-time";
+}
+
 /** zod's output, made structural: no JS-only bounds, metadata left to the apiserver. */
 function structural(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(structural);
   if (node === null || typeof node !== "object") return node;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === "$schema") continue;
-    if ((key === "maximum" || key === "minimum") && Math.abs(Number(value)) >= Number.MAX_SAFE_INTEGER) continue;
-    if (key === "pattern" && (node as JsonSchema)["format"] === "date-time") continue;
-    out[key] = structural(value);
+    if (!dropped(key, value, node as JsonSchema)) out[key] = structural(value);
   }
   if (out["type"] === "integer" && out["format"] === undefined) out["format"] = "int64";
   return out;

@@ -30,14 +30,20 @@ function pathSegment(name: string): string {
   return cleaned.slice(0, 40) || "db";
 }
 
+/** Mode, hook timeout and postgres port, in place on a copy. */
+function defaultSources(out: BackupPolicySpec): void {
+  if (out.type === "volume") out.mode ??= "hot";
+  const hook = out.preBackupHook;
+  if (hook) out.preBackupHook = { ...hook, timeoutSeconds: hook.timeoutSeconds ?? DEFAULT_HOOK_TIMEOUT_SECONDS };
+  if (out.postgres) out.postgres = { ...out.postgres, port: out.postgres.port ?? DEFAULT_POSTGRES_PORT };
+}
+
 function defaultSpec(spec: BackupPolicySpec, ctx: DefaultingContext, old: BackupPolicySpec | undefined): BackupPolicySpec {
   const out: BackupPolicySpec = { ...spec };
   out.type ??= "volume";
   out.schedule ??= DEFAULT_SCHEDULE;
   out.retention ??= { ...DEFAULT_RETENTION };
-  if (out.type === "volume") out.mode ??= "hot";
-  if (out.preBackupHook) out.preBackupHook = { ...out.preBackupHook, timeoutSeconds: out.preBackupHook.timeoutSeconds ?? DEFAULT_HOOK_TIMEOUT_SECONDS };
-  if (out.postgres) out.postgres = { ...out.postgres, port: out.postgres.port ?? DEFAULT_POSTGRES_PORT };
+  defaultSources(out);
   if (old) {
     // An update that drops the repository (kubectl replace of the original file) keeps it.
     out.repository ??= old.repository;
