@@ -136,10 +136,12 @@ export function validateBackupPolicy(obj: unknown, old: unknown, ctx: Validation
     ...repositoryErrors(spec),
     ...nameErrors("spec.storageRef.name", spec.storageRef.name),
   ];
-  if (spec.storageRef.name && !ctx.storageConnectionExists(spec.storageRef.name)) {
+  const oldSpec = (old as BackupPolicy | undefined)?.spec;
+  // storageRef is immutable, so it is looked up at creation only: a policy whose storage was
+  // deleted later can still be updated (its finalizers removed, its schedule suspended).
+  if (oldSpec) errors.push(...immutabilityErrors(spec, oldSpec));
+  else if (spec.storageRef.name && !ctx.storageConnectionExists(spec.storageRef.name)) {
     errors.push(notFound("spec.storageRef.name", spec.storageRef.name, "no StorageConnection with this name; create it first (kubectl get storageconnections lists them)"));
   }
-  const oldSpec = (old as BackupPolicy | undefined)?.spec;
-  if (oldSpec) errors.push(...immutabilityErrors(spec, oldSpec));
   return { errors, warnings };
 }
