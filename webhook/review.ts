@@ -52,37 +52,35 @@ function objectOrNull(v: unknown): Record<string, unknown> | null | undefined {
   return isObject(v) ? v : undefined;
 }
 
-/** Checks the envelope; a malformed review gets a message saying what is wrong. */
-export function parseReview(body: unknown): ParseResult {
-  const fail = (message: string): ParseResult => ({ ok: false, message });
-  if (!isObject(body)) return fail("body must be a JSON object: an admission.k8s.io/v1 AdmissionReview");
-  if (body["apiVersion"] !== "admission.k8s.io/v1" || body["kind"] !== "AdmissionReview") {
-    return fail(`apiVersion/kind must be admission.k8s.io/v1 AdmissionReview, got ${JSON.stringify(body["apiVersion"])}/${JSON.stringify(body["kind"])}`);
-  }
-  const req = body["request"];
-  if (!isObject(req)) return fail("request must be an object");
-  if (!isString(req["uid"]) || req["uid"] === "" || req["uid"].length > 256) return fail("request.uid must be a non-empty string of at most 256 characters");
+/** The request's parts that must be there, or a message saying what is wrong. */
+function parseCore(req: Record<string, unknown>): Pick<AdmissionRequest, "uid" | "kind" | "operation" | "object" | "oldObject"> | string {
+  if (!isString(req["uid"]) || req["uid"] === "" || req["uid"].length > 256) return "request.uid must be a non-empty string of at most 256 characters";
   const kind = parseKind(req["kind"]);
-  if (!kind) return fail("request.kind must be {group, version, kind} strings");
+  if (!kind) return "request.kind must be {group, version, kind} strings";
   const operation = req["operation"];
-  if (!OPERATIONS.includes(operation as Operation)) return fail(`request.operation must be one of ${OPERATIONS.join(", ")}`);
+  if (!OPERATIONS.includes(operation as Operation)) return `request.operation must be one of ${OPERATIONS.join(", ")}`;
   const object = objectOrNull(req["object"]);
   const oldObject = objectOrNull(req["oldObject"]);
-  if (object === undefined || oldObject === undefined) return fail("request.object and request.oldObject must be objects or null");
-  const user = isObject(req["userInfo"]) && isString(req["userInfo"]["username"]) ? req["userInfo"]["username"] : undefined;
+  if (object === undefined || oldObject === undefined) return "request.object and request.oldObject must be objects or null";
+  return { uid: req["uid"], kind, operation: operation as Operation, object, oldObject };
+}
+
+/** Checks the envelope; a malformed review gets a message saying what is wrong. */
+export function parseReview(body: unknown): ParseResult {
+  if (!isObject(body)) return { ok: false, message: "body must be a JSON object: an admission.k8s.io/v1 AdmissionReview" };
+  if (body["apiVersion"] !== "admission.k8s.io/v1" || body["kind"] !== "AdmissionReview") {
+    return { ok: false, message: `apiVersion/kind must be admission.k8s.io/v1 AdmissionReview, got ${JSON.stringify(body["apiVersion"])}/${JSON.stringify(body["kind"])}` };
+  }
+  const req = body["request"];
+  if (!isObject(req)) return { ok: false, message: "request must be an object" };
+  const core = parseCore(req);
+  if (typeof core === "string") return { ok: false, message: core };
+  const info = req["userInfo"];
+  const username = isObject(info) && isString(info["username"]) ? info["username"] : undefined;
+  const optional = (key: "namespace" | "name"): Partial<AdmissionRequest> => (isString(req[key]) ? { [key]: req[key] } : {});
   return {
     ok: true,
-    request: {
-      uid: req["uid"],
-      kind,
-      operation: operation as Operation,
-      ...(isString(req["namespace"]) ? { namespace: req["namespace"] } : {}),
-      ...(isString(req["name"]) ? { name: req["name"] } : {}),
-      object,
-      oldObject,
-      dryRun: req["dryRun"] === true,
-      ...(user !== undefined ? { username: user } : {}),
-    },
+    request: { ...core, ...optional("namespace"), ...optional("name"), dryRun: req["dryRun"] === true, ...(username !== undefined ? { username } : {}) },
   };
 }
 
