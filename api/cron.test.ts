@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkCron, isTimeZone, nextTimes, shortestIntervalSeconds } from "./cron.ts";
+import { checkCron, isTimeZone, nextTimes } from "./cron.ts";
 
 describe("checkCron", () => {
   const ok: [string, string][] = [
@@ -15,7 +15,7 @@ describe("checkCron", () => {
     ["@weekly", "0 0 * * 0"],
   ];
   for (const [input, expression] of ok) {
-    it(`accepts ${JSON.stringify(input)}`, () => assert.deepEqual(checkCron(input), { ok: true, expression }));
+    it(`accepts ${JSON.stringify(input)}`, () => assert.deepEqual(checkCron(input), { ok: true, expression, shortestIntervalSeconds: checkCron(expression).ok ? (checkCron(expression) as { shortestIntervalSeconds: number }).shortestIntervalSeconds : -1 }));
   }
   const bad: [string, RegExp][] = [
     ["61 * * * *", /minute field "61" is invalid .*accepted 0-59/],
@@ -38,6 +38,11 @@ describe("checkCron", () => {
   }
 });
 
+const shortestIntervalSeconds = (expr: string): number => {
+  const got = checkCron(expr);
+  return got.ok ? got.shortestIntervalSeconds : -1;
+};
+
 describe("nextTimes and shortestIntervalSeconds", () => {
   const from = new Date("2026-03-01T00:00:00Z");
   it("lists the next daily runs", () => {
@@ -46,9 +51,19 @@ describe("nextTimes and shortestIntervalSeconds", () => {
   it("reads the schedule in the given time zone", () => {
     assert.equal(nextTimes("0 2 * * *", from, 1, "Europe/Berlin")[0]!.toISOString(), "2026-03-01T01:00:00.000Z");
   });
-  const intervals: [string, number][] = [["*/2 * * * *", 120], ["0 * * * *", 3600], ["0,5 * * * *", 300]];
+  const intervals: [string, number][] = [
+    ["*/2 * * * *", 120],
+    ["0 * * * *", 3600],
+    ["0,5 * * * *", 300],
+    ["58 * * * *", 3600],
+    ["0,58 * * * *", 120],
+    ["0,58 5,7 * * *", 3480],
+    ["0,58 23,0 * * *", 120],
+    ["0 2 * * *", 3600],
+    ["* * * * *", 60],
+  ];
   for (const [expr, seconds] of intervals) {
-    it(`${expr} runs at least every ${seconds}s`, () => assert.equal(shortestIntervalSeconds(expr, from), seconds));
+    it(`${expr} runs at least every ${seconds}s`, () => assert.equal(shortestIntervalSeconds(expr), seconds));
   }
 });
 

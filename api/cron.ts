@@ -23,7 +23,7 @@ export const CRON_FIELDS = [
   { name: "day-of-week", accepted: "0-7 or SUN-SAT" },
 ] as const;
 
-export type CronCheck = { ok: true; expression: string } | { ok: false; detail: string };
+export type CronCheck = { ok: true; expression: string; shortestIntervalSeconds: number } | { ok: false; detail: string };
 
 const ACCEPTED = `five fields "minute hour day-of-month month day-of-week" (e.g. "0 2 * * *") or one of ${Object.keys(MACROS).join(", ")}`;
 
@@ -31,28 +31,53 @@ function parseError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Expands macros and checks every field; the detail says which field and what it accepts. */
-export function checkCron(schedule: string): CronCheck {
+/** Parses once; only a failure is probed field by field, to name the field at fault. */
+function check(schedule: string): CronCheck {
   const trimmed = schedule.trim();
   if (trimmed.startsWith("@")) {
     const expanded = MACROS[trimmed.toLowerCase()];
-    return expanded ? { ok: true, expression: expanded } : { ok: false, detail: `unknown macro ${JSON.stringify(trimmed)}: expected ${ACCEPTED}` };
+    return expanded ? { ok: true, expression: expanded, shortestIntervalSeconds: intervalOf(expanded) } : { ok: false, detail: `unknown macro ${JSON.stringify(trimmed)}: expected ${ACCEPTED}` };
   }
   const fields = trimmed.split(/\s+/).filter((f) => f !== "");
   if (fields.length !== 5) {
     return { ok: false, detail: `has ${fields.length} field${fields.length === 1 ? "" : "s"}: expected ${ACCEPTED}` };
   }
+  try {
+    const parsed = CronExpressionParser.parse(`0 ${fields.join(" ")}`, { tz: "UTC" });
+    return { ok: true, expression: fields.join(" "), shortestIntervalSeconds: shortestGap(parsed.fields) };
+  } catch (whole) {
+    return { ok: false, detail: fieldAtFault(fields) ?? `is invalid (${parseError(whole)}): expected ${ACCEPTED}` };
+  }
+}
+
+function fieldAtFault(fields: readonly string[]): string | undefined {
   for (const [i, field] of fields.entries()) {
     const probe = CRON_FIELDS.map((_, j) => (j === i ? field : "*")).join(" ");
     try {
       CronExpressionParser.parse(`0 ${probe}`, { tz: "UTC" });
     } catch (err) {
       const spec = CRON_FIELDS[i]!;
-      return { ok: false, detail: `${spec.name} field ${JSON.stringify(field)} is invalid (${parseError(err)}): accepted ${spec.accepted}, with * , - /` };
+      return `${spec.name} field ${JSON.stringify(field)} is invalid (${parseError(err)}): accepted ${spec.accepted}, with * , - /`;
     }
   }
-  return { ok: true, expression: fields.join(" ") };
+  return undefined;
 }
+
+/** Results of pure functions of a string, kept for the strings seen most recently. */
+function memo<T>(fn: (key: string) => T, size = 1024): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+    const value = fn(key);
+    if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+    cache.set(key, value);
+    return value;
+  };
+}
+
+/** Expands macros and checks every field; the detail says which field and what it accepts. */
+export const checkCron: (schedule: string) => CronCheck = memo(check);
 
 /** The next `count` times the schedule fires after `from`, in the given IANA zone. */
 export function nextTimes(expression: string, from: Date, count: number, timeZone = "UTC"): Date[] {
@@ -60,18 +85,32 @@ export function nextTimes(expression: string, from: Date, count: number, timeZon
   return Array.from({ length: count }, () => it.next().toDate());
 }
 
-/** The shortest gap, in seconds, between consecutive runs over the next `sample` runs. */
-export function shortestIntervalSeconds(expression: string, from: Date, sample = 60): number {
-  const times = nextTimes(expression, from, sample);
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 1; i < times.length; i++) min = Math.min(min, (times[i]!.getTime() - times[i - 1]!.getTime()) / 1000);
-  return min;
+type Fields = ReturnType<typeof CronExpressionParser.parse>["fields"];
+
+/**
+ * The shortest gap in seconds between two runs, when it is under an hour; 3600 means "an hour
+ * or more". Read from the parsed minute and hour sets, not by iterating the schedule.
+ */
+function shortestGap({ minute, hour }: Fields): number {
+  const minutes = [...minute.values].map(Number).sort((a, b) => a - b);
+  const hours = new Set([...hour.values].map(Number));
+  let gap = 60;
+  for (let i = 1; i < minutes.length; i++) gap = Math.min(gap, minutes[i]! - minutes[i - 1]!);
+  const nextHourRuns = [...hours].some((h) => hours.has((h + 1) % 24));
+  if (nextHourRuns && minutes.length > 0) gap = Math.min(gap, 60 - minutes[minutes.length - 1]! + minutes[0]!);
+  return gap * 60;
+}
+
+function intervalOf(expression: string): number {
+  return shortestGap(CronExpressionParser.parse(`0 ${expression}`, { tz: "UTC" }).fields);
 }
 
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
 
 /** An IANA zone name ("UTC", "Europe/Berlin"); offsets like "+01:00" are not zone names. */
-export function isTimeZone(name: string): boolean {
+export const isTimeZone: (name: string) => boolean = memo(zoneCheck);
+
+function zoneCheck(name: string): boolean {
   if (!ZONE_NAME.test(name)) return false;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: name });

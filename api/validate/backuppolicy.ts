@@ -4,7 +4,7 @@
  */
 import type { BackupPolicy, BackupPolicySpec } from "../backuppolicy.ts";
 import { BackupPolicy as Schema, RETENTION_KEYS } from "../backuppolicy.ts";
-import { checkCron, isTimeZone, shortestIntervalSeconds } from "../cron.ts";
+import { checkCron, isTimeZone } from "../cron.ts";
 import type { FieldError, ValidationResult } from "../field-errors.ts";
 import { forbidden, immutable, invalid, notFound, required } from "../field-errors.ts";
 import type { ValidationContext } from "./common.ts";
@@ -12,14 +12,14 @@ import { nameErrors, structuralErrors } from "./common.ts";
 
 export const MIN_QUIET_INTERVAL_SECONDS = 300;
 
-function scheduleErrors(spec: BackupPolicySpec, warnings: string[], ctx: ValidationContext): FieldError[] {
+function scheduleErrors(spec: BackupPolicySpec, warnings: string[]): FieldError[] {
   const errors: FieldError[] = [];
   const zoneOk = spec.timeZone === undefined || isTimeZone(spec.timeZone);
   if (!zoneOk) errors.push(invalid("spec.timeZone", spec.timeZone, 'must be an IANA time zone name, e.g. "UTC" or "Europe/Berlin"'));
   if (spec.schedule === undefined) return errors;
   const cron = checkCron(spec.schedule);
   if (!cron.ok) return [...errors, invalid("spec.schedule", spec.schedule, cron.detail)];
-  const every = shortestIntervalSeconds(cron.expression, ctx.now());
+  const every = cron.shortestIntervalSeconds;
   if (every < MIN_QUIET_INTERVAL_SECONDS) {
     warnings.push(`spec.schedule: runs every ${every / 60} minute(s); backups more often than every 5 minutes may overlap and load the storage`);
   }
@@ -131,7 +131,7 @@ export function validateBackupPolicy(obj: unknown, old: unknown, ctx: Validation
   const warnings: string[] = [];
   const errors: FieldError[] = [
     ...(spec.type === "postgres" ? postgresTypeErrors(spec) : volumeTypeErrors(policy, warnings, ctx)),
-    ...scheduleErrors(spec, warnings, ctx),
+    ...scheduleErrors(spec, warnings),
     ...retentionErrors(spec),
     ...repositoryErrors(spec),
     ...nameErrors("spec.storageRef.name", spec.storageRef.name),
