@@ -43,7 +43,7 @@ function check(schedule: string): CronCheck {
     return { ok: false, detail: `has ${fields.length} field${fields.length === 1 ? "" : "s"}: expected ${ACCEPTED}` };
   }
   try {
-    const parsed = CronExpressionParser.parse(`0 ${fields.join(" ")}`, { tz: "UTC" });
+    const parsed = CronExpressionParser.parse(`0 ${fields.join(" ")}`);
     return { ok: true, expression: fields.join(" "), shortestIntervalSeconds: shortestGap(parsed.fields) };
   } catch (whole) {
     return { ok: false, detail: fieldAtFault(fields) ?? `is invalid (${parseError(whole)}): expected ${ACCEPTED}` };
@@ -54,7 +54,7 @@ function fieldAtFault(fields: readonly string[]): string | undefined {
   for (const [i, field] of fields.entries()) {
     const probe = CRON_FIELDS.map((_, j) => (j === i ? field : "*")).join(" ");
     try {
-      CronExpressionParser.parse(`0 ${probe}`, { tz: "UTC" });
+      CronExpressionParser.parse(`0 ${probe}`);
     } catch (err) {
       const spec = CRON_FIELDS[i]!;
       return `${spec.name} field ${JSON.stringify(field)} is invalid (${parseError(err)}): accepted ${spec.accepted}, with * , - /`;
@@ -102,7 +102,7 @@ function shortestGap({ minute, hour }: Fields): number {
 }
 
 function intervalOf(expression: string): number {
-  return shortestGap(CronExpressionParser.parse(`0 ${expression}`, { tz: "UTC" }).fields);
+  return shortestGap(CronExpressionParser.parse(`0 ${expression}`).fields);
 }
 
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
