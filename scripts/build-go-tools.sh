@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real components the tests and the sandbox run, with Go from the module proxy:
-# kube-apiserver and kube-controller-manager, etcd, restic, versitygw (S3) and kwok.
+# kube-apiserver, kube-controller-manager and kube-scheduler, etcd, restic, versitygw (S3) and kwok.
 # Idempotent: each tool is built once per version into $PW_CACHE/tools/<name>-<version>/ and
 # linked into $PW_BIN. Nothing is written inside the repository.
 set -euo pipefail
@@ -14,8 +14,9 @@ log() { printf '[build-go-tools] %s\n' "$*" >&2; }
 # ensure NAME VERSION BINARIES...: runs build_NAME into the versioned dir when missing, then links.
 ensure() {
   local name=$1 version=$2; shift 2
-  local dir="$PW_CACHE/tools/$name-$version"
-  if [[ ! -f "$dir/.complete" ]]; then
+  local dir="$PW_CACHE/tools/$name-$version" b missing=0
+  for b in "$@"; do [[ -x "$dir/$b" ]] || missing=1; done
+  if [[ ! -f "$dir/.complete" || $missing == 1 ]]; then
     log "building $name $version (cached afterwards in $dir)"
     local start=$SECONDS
     rm -rf "$dir.partial" && mkdir -p "$dir.partial"
@@ -24,7 +25,6 @@ ensure() {
     rm -rf "$dir" && mv "$dir.partial" "$dir"
     log "built $name $version in $((SECONDS - start))s"
   fi
-  local b
   for b in "$@"; do ln -sfn "$dir/$b" "$PW_BIN/$b"; done
 }
 
@@ -57,14 +57,14 @@ build_kubernetes() {
     grep -E '^(go|godebug) ' "$gomod"
     echo "require k8s.io/kubernetes $v"
     grep -oE '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk -v sv="v0.${v#v1.}" '{print "replace "$1" => "$1" "sv}'
-    printf 'tool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-controller-manager\n)\n'
+    printf 'tool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-controller-manager\n\tk8s.io/kubernetes/cmd/kube-scheduler\n)\n'
   } >"$work/go.mod"
   local x="" p
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     x="$x -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=2000-01-01T00:00:00Z"
   done
   (cd "$work" && go mod tidy && go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "-s -w$x" -o "$out/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
   rm -rf "$work"
 }
 
@@ -74,5 +74,5 @@ want restic && ensure restic "$RESTIC_VERSION" restic
 want versitygw && ensure versitygw "$VERSITYGW_VERSION" versitygw
 want etcd && ensure etcd "$ETCD_VERSION" etcd
 want kwok && ensure kwok "$KWOK_VERSION" kwok
-want kubernetes && ensure kubernetes "$K8S_VERSION" kube-apiserver kube-controller-manager
+want kubernetes && ensure kubernetes "$K8S_VERSION" kube-apiserver kube-controller-manager kube-scheduler
 exit 0

@@ -15,6 +15,8 @@ export interface AppDeps extends HandlerDeps {
   readonly log: Logger;
   /** Whether the caches are synced; /readyz answers 503 until then. */
   readonly ready: () => boolean;
+  /** Confirms references the caches miss (see lookups.ts); a failure leaves the cache's answer. */
+  readonly confirm?: (req: AdmissionRequest) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -28,7 +30,7 @@ function problem(res: Response, code: number, message: string): void {
 
 function reviewRoute(deps: AppDeps, action: "mutate" | "validate", handler: Handler) {
   const now = deps.now ?? performance.now.bind(performance);
-  return (req: Request, res: Response): void => {
+  return async (req: Request, res: Response): Promise<void> => {
     if (!req.is("application/json")) return problem(res, 415, "Content-Type must be application/json");
     const parsed = parseReview(req.body);
     if (!parsed.ok) {
@@ -37,6 +39,9 @@ function reviewRoute(deps: AppDeps, action: "mutate" | "validate", handler: Hand
     }
     const r = parsed.request;
     const start = now();
+    if (action === "validate" && deps.confirm) {
+      await deps.confirm(r).catch((err: unknown) => deps.log.warn({ uid: r.uid, err: String(err) }, "live lookup failed; using the cache"));
+    }
     let response: AdmissionResponse;
     try {
       response = handler(r, deps);

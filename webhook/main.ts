@@ -9,7 +9,7 @@ import { createHttpsServer } from "../kube/https.ts";
 import { createLogger } from "../kube/log.ts";
 import { randomSuffix } from "../api/index.ts";
 import { createApp } from "./app.ts";
-import { cacheLookups, cachesSynced, startLookupCaches } from "./lookups.ts";
+import { apiLiveReads, cachesSynced, createLookups, startLookupCaches } from "./lookups.ts";
 
 const env = process.env;
 const config = {
@@ -23,13 +23,16 @@ const config = {
 };
 
 const log = createLogger({ name: "podwarden-webhook", level: config.logLevel });
-const caches = startLookupCaches(loadKubeConfig(config.kubeconfig), log);
+const kc = loadKubeConfig(config.kubeconfig);
+const caches = startLookupCaches(kc, log);
+const lookups = createLookups(caches, apiLiveReads(kc), () => new Date());
 let synced = false;
 const app = createApp({
   log,
   ready: () => synced,
   defaulting: { cluster: config.cluster, randomSuffix: () => randomSuffix((n) => randomBytes(n)) },
-  lookups: cacheLookups(caches, () => new Date()),
+  lookups: lookups.context,
+  confirm: lookups.confirm,
 });
 
 await cachesSynced(caches);

@@ -1,0 +1,66 @@
+/**
+ * A real control plane with our CRDs installed and our admission webhook (the production
+ * app, with its watch-backed lookups) registered with url + caBundle.
+ * @module
+ */
+import { once } from "node:events";
+import { readdirSync } from "node:fs";
+import { createServer } from "node:https";
+import type { Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadKubeConfig } from "../../kube/client.ts";
+import { createLogger } from "../../kube/log.ts";
+import { createApp } from "../../webhook/app.ts";
+import { apiLiveReads, cachesSynced, createLookups, startLookupCaches } from "../../webhook/lookups.ts";
+import { startControlPlane } from "../env/control-plane.ts";
+import type { ControlPlane } from "../env/control-plane.ts";
+import { installCRDs, issueLocalServingCert, registerWebhooks } from "../env/register.ts";
+import { tempDir, tools } from "../env/testing.ts";
+
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+export const yamlIn = (dir: string): string[] =>
+  readdirSync(join(REPO, dir))
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => join(REPO, dir, f));
+
+export interface WebhookEnv {
+  readonly cp: ControlPlane;
+  stop(): Promise<void>;
+}
+
+export async function startWebhookEnv(opts: { controllerManager?: boolean; cluster?: string } = {}): Promise<WebhookEnv> {
+  const dir = tempDir("webhook");
+  const cp = await startControlPlane({ dir: dir.path, binDir: tools.binDir, kubectl: tools.kubectl, controllerManager: opts.controllerManager ?? false });
+  const log = createLogger({ name: "webhook", level: "silent" });
+  const kc = loadKubeConfig(cp.kubeconfigPath);
+  await installCRDs(cp, yamlIn("manifests/crds"));
+  const caches = startLookupCaches(kc, log);
+  await cachesSynced(caches);
+  const lookups = createLookups(caches, apiLiveReads(kc), () => new Date());
+  let n = 0;
+  const app = createApp({
+    log,
+    ready: () => true,
+    defaulting: { cluster: opts.cluster ?? "test", randomSuffix: () => `s${String(++n).padStart(7, "0")}` },
+    lookups: lookups.context,
+    confirm: lookups.confirm,
+  });
+  const tls = await issueLocalServingCert();
+  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  await registerWebhooks(cp, { url: `https://127.0.0.1:${port}`, caPem: tls.caPem, manifestPaths: yamlIn("manifests/webhook") });
+  return {
+    cp,
+    async stop() {
+      await Promise.all([caches.storage.stop(), caches.policies.stop(), caches.deployments.stop(), caches.statefulsets.stop()]);
+      server.closeAllConnections();
+      server.close();
+      await cp.stop();
+      dir.remove();
+    },
+  };
+}
