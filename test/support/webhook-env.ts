@@ -18,6 +18,9 @@ import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
 import { installCRDs, issueLocalServingCert, registerWebhooks } from "../env/register.ts";
 import { tempDir, tools } from "../env/testing.ts";
+import { waitFor } from "../env/wait.ts";
+import { stringify } from "yaml";
+import { API_VERSION } from "../../api/index.ts";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const yamlIn = (dir: string): string[] =>
@@ -28,6 +31,15 @@ export const yamlIn = (dir: string): string[] =>
 export interface WebhookEnv {
   readonly cp: ControlPlane;
   stop(): Promise<void>;
+}
+
+/** kube-apiserver picks up a new webhook configuration a moment late: wait until it calls ours. */
+async function untilWebhookAnswers(cp: ControlPlane): Promise<void> {
+  const probe = stringify({ apiVersion: API_VERSION, kind: "StorageConnection", metadata: { name: "webhook-probe" }, spec: { type: "nfs" } });
+  await waitFor(async () => (await cp.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: probe })).stderr.includes("validate.backup.podwarden.io"), {
+    what: "kube-apiserver calling the podwarden webhook",
+    timeoutMs: 30_000,
+  });
 }
 
 export async function startWebhookEnv(opts: { controllerManager?: boolean; cluster?: string } = {}): Promise<WebhookEnv> {
@@ -53,6 +65,7 @@ export async function startWebhookEnv(opts: { controllerManager?: boolean; clust
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
   await registerWebhooks(cp, { url: `https://127.0.0.1:${port}`, caPem: tls.caPem, manifestPaths: yamlIn("manifests/webhook") });
+  await untilWebhookAnswers(cp);
   return {
     cp,
     async stop() {
