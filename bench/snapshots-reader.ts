@@ -16,15 +16,23 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isDeepStrictEqual } from "node:util";
-import { localBackend } from "../restic/backend.ts";
-import { findMasterKey } from "../restic/keys.ts";
-import { openRepository } from "../restic/repository.ts";
 import type { ResticSnapshot } from "../restic/snapshot.ts";
-import { writeSnapshotFiles } from "../restic/testing.ts";
-import { resticBackup, resticBin, resticInit, runRestic } from "../test/support/restic-cli.ts";
 import type { ResticCliOptions } from "../test/support/restic-cli.ts";
 
 const PASSWORD = "bench-password";
+
+/** The parent's modules, loaded only in the parent so the timed child process loads just the reader. */
+async function parentDeps() {
+  const [backend, keys, repository, testing, cli] = await Promise.all([
+    import("../restic/backend.ts"),
+    import("../restic/keys.ts"),
+    import("../restic/repository.ts"),
+    import("../restic/testing.ts"),
+    import("../test/support/restic-cli.ts"),
+  ]);
+  return { ...backend, ...keys, ...repository, ...testing, ...cli };
+}
+type Deps = Awaited<ReturnType<typeof parentDeps>>;
 const SELF = fileURLToPath(import.meta.url);
 
 interface ChildReport {
@@ -74,7 +82,8 @@ function median(xs: readonly number[]): number {
 }
 
 /** A restic repository with `count` snapshots: one real backup, the rest sealed natively from it. */
-async function makeRepo(root: string, count: number): Promise<ResticCliOptions> {
+async function makeRepo(d: Deps, root: string, count: number): Promise<ResticCliOptions> {
+  const { findMasterKey, localBackend, openRepository, resticBackup, resticInit, writeSnapshotFiles } = d;
   const cli: ResticCliOptions = { repo: join(root, `repo-${count}`), password: PASSWORD };
   const src = join(root, "src");
   await mkdir(src, { recursive: true });
@@ -98,7 +107,8 @@ function syntheticDoc(template: ResticSnapshot, i: number): Record<string, unkno
 }
 
 /** restic must list every synthetic file, and the reader must agree with it field by field. */
-async function checkAgainstRestic(cli: ResticCliOptions, count: number): Promise<void> {
+async function checkAgainstRestic(d: Deps, cli: ResticCliOptions, count: number): Promise<void> {
+  const { localBackend, openRepository, runRestic } = d;
   const { stdout } = await runRestic(cli, ["snapshots", "--json", "--no-lock"]);
   const theirs = JSON.parse(stdout) as unknown[];
   const repo = await openRepository({ backend: localBackend(cli.repo), password: PASSWORD });
@@ -108,7 +118,9 @@ async function checkAgainstRestic(cli: ResticCliOptions, count: number): Promise
   }
 }
 
-async function measure(cli: ResticCliOptions, runs: number, concurrency: number): Promise<Record<string, number>> {
+async function measure(d: Deps, cli: ResticCliOptions, opts: { runs: number; concurrency: number }): Promise<Record<string, number>> {
+  const { resticBin } = d;
+  const { runs, concurrency } = opts;
   const env = { PW_BENCH_PASSWORD: PASSWORD, RESTIC_PASSWORD: PASSWORD };
   const native: number[] = [];
   const reports: ChildReport[] = [];
@@ -145,12 +157,13 @@ async function main(): Promise<void> {
   });
   const concurrency = Number(values.concurrency);
   if (values.child !== undefined) return child(values.child, concurrency);
+  const d = await parentDeps();
   const root = await mkdtemp(join(tmpdir(), "pw-bench-snapshots-"));
   try {
     for (const count of values.counts.split(",").map(Number)) {
-      const cli = await makeRepo(root, count);
-      await checkAgainstRestic(cli, count);
-      const result = await measure(cli, Number(values.runs), concurrency);
+      const cli = await makeRepo(d, root, count);
+      await checkAgainstRestic(d, cli, count);
+      const result = await measure(d, cli, { runs: Number(values.runs), concurrency });
       const rounded = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v)]));
       process.stdout.write(`${JSON.stringify({ snapshots: count, concurrency, runs: Number(values.runs), ...rounded })}\n`);
     }

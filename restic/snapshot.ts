@@ -1,0 +1,217 @@
+/**
+ * The restic snapshot document, shaped exactly as `restic snapshots --json` prints it: the
+ * stored fields with Go's `omitempty` rules applied, plus `id` and `short_id`.
+ * @module
+ */
+
+/** `summary` of snapshots made by restic ≥ 0.17. */
+export interface SnapshotSummary {
+  readonly backup_start: string;
+  readonly backup_end: string;
+  readonly files_new: number;
+  readonly files_changed: number;
+  readonly files_unmodified: number;
+  readonly dirs_new: number;
+  readonly dirs_changed: number;
+  readonly dirs_unmodified: number;
+  readonly data_blobs: number;
+  readonly tree_blobs: number;
+  readonly data_added: number;
+  readonly data_added_packed: number;
+  readonly total_files_processed: number;
+  readonly total_bytes_processed: number;
+}
+
+export interface ResticSnapshot {
+  /** RFC 3339 with nanoseconds, in the backup host's offset (kept as written). */
+  readonly time: string;
+  readonly parent?: string;
+  readonly tree: string;
+  /** Not omitempty in restic: `null` when the file has none. */
+  readonly paths: readonly string[] | null;
+  readonly hostname?: string;
+  readonly username?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly excludes?: readonly string[];
+  readonly tags?: readonly string[];
+  readonly original?: string;
+  readonly program_version?: string;
+  readonly summary?: SnapshotSummary;
+  /** Full 64-hex ID: SHA-256 of the stored file. */
+  readonly id: string;
+  /** First 8 hex characters of `id`. */
+  readonly short_id: string;
+}
+
+export const SUMMARY_TIME_FIELDS = ["backup_start", "backup_end"] as const;
+export const SUMMARY_COUNT_FIELDS = [
+  "files_new",
+  "files_changed",
+  "files_unmodified",
+  "dirs_new",
+  "dirs_changed",
+  "dirs_unmodified",
+  "data_blobs",
+  "tree_blobs",
+  "data_added",
+  "data_added_packed",
+  "total_files_processed",
+  "total_bytes_processed",
+] as const;
+
+export const ID_PATTERN = /^[0-9a-f]{64}$/;
+/** Go's zero time, as restic prints an unset time. */
+const ZERO_TIME = "0001-01-01T00:00:00Z";
+const MAX_UINT32 = 0xffff_ffff;
+
+/** A snapshot document that does not have the shape restic writes. */
+export class SnapshotFormatError extends Error {
+  override readonly name = "SnapshotFormatError";
+}
+
+type Doc = Record<string, unknown>;
+
+/** Validates and normalises a decoded snapshot document; throws SnapshotFormatError naming the field. */
+export function parseSnapshot(id: string, doc: unknown): ResticSnapshot {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    throw new SnapshotFormatError("snapshot document must be a JSON object");
+  }
+  const d = doc as Doc;
+  const out: Record<string, unknown> = { time: requireTime(d, "time") };
+  setIf(out, "parent", optionalId(d, "parent"));
+  out.tree = requireId(d, "tree");
+  out.paths = stringList(d, "paths") ?? null;
+  setIf(out, "hostname", nonEmpty(optionalString(d, "hostname")));
+  setIf(out, "username", nonEmpty(optionalString(d, "username")));
+  setIf(out, "uid", nonZero(optionalUint(d, "uid", MAX_UINT32)));
+  setIf(out, "gid", nonZero(optionalUint(d, "gid", MAX_UINT32)));
+  setIf(out, "excludes", nonEmptyList(stringList(d, "excludes")));
+  setIf(out, "tags", nonEmptyList(stringList(d, "tags")));
+  setIf(out, "original", optionalId(d, "original"));
+  setIf(out, "program_version", nonEmpty(optionalString(d, "program_version")));
+  setIf(out, "summary", parseSummary(d.summary));
+  out.id = id;
+  out.short_id = id.slice(0, 8);
+  return deepFreeze(out) as unknown as ResticSnapshot;
+}
+
+function parseSummary(raw: unknown): SnapshotSummary | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new SnapshotFormatError("summary must be an object");
+  const d = raw as Doc;
+  const out: Record<string, unknown> = {};
+  for (const f of SUMMARY_TIME_FIELDS) out[f] = d[f] === undefined || d[f] === null ? ZERO_TIME : requireTime(d, f, "summary.");
+  for (const f of SUMMARY_COUNT_FIELDS) out[f] = integer(d[f], `summary.${f}`);
+  return out as unknown as SnapshotSummary;
+}
+
+function setIf(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) out[key] = value;
+}
+
+function requireTime(d: Doc, field: string, prefix = ""): string {
+  const v = d[field];
+  if (typeof v !== "string" || Number.isNaN(Date.parse(v))) {
+    throw new SnapshotFormatError(`${prefix}${field} must be an RFC 3339 time string, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function requireId(d: Doc, field: string): string {
+  const v = optionalId(d, field);
+  if (v === undefined) throw new SnapshotFormatError(`${field} must be a 64-character lowercase hex ID, got nothing`);
+  return v;
+}
+
+function optionalId(d: Doc, field: string): string | undefined {
+  const v = d[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string" || !ID_PATTERN.test(v)) {
+    throw new SnapshotFormatError(`${field} must be a 64-character lowercase hex ID, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function optionalString(d: Doc, field: string): string | undefined {
+  const v = d[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new SnapshotFormatError(`${field} must be a string, got ${typeof v}`);
+  return v;
+}
+
+function optionalUint(d: Doc, field: string, max: number): number | undefined {
+  const v = d[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) {
+    throw new SnapshotFormatError(`${field} must be an integer from 0 to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function integer(v: unknown, field: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new SnapshotFormatError(`${field} must be an integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function stringList(d: Doc, field: string): string[] | undefined {
+  const v = d[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+    throw new SnapshotFormatError(`${field} must be a list of strings`);
+  }
+  return v as string[];
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === "" ? undefined : v;
+}
+
+function nonZero(v: number | undefined): number | undefined {
+  return v === 0 ? undefined : v;
+}
+
+function nonEmptyList(v: string[] | undefined): string[] | undefined {
+  return v !== undefined && v.length === 0 ? undefined : v;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Sort key order of `restic snapshots`: oldest first; equal times by ID for a stable order. */
+export function compareSnapshots(a: ResticSnapshot, b: ResticSnapshot): number {
+  const ka = sortKey(a);
+  const kb = sortKey(b);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Snapshots are frozen, so each one's time key is computed once. */
+const sortKeys = new WeakMap<ResticSnapshot, bigint>();
+
+function sortKey(s: ResticSnapshot): bigint {
+  let k = sortKeys.get(s);
+  if (k === undefined) {
+    k = timeKey(s.time);
+    sortKeys.set(s, k);
+  }
+  return k;
+}
+
+const FRACTION = /\.(\d+)/;
+
+/** Nanoseconds since the epoch, exact (Date keeps only milliseconds). */
+export function timeKey(time: string): bigint {
+  const ms = BigInt(Date.parse(time));
+  const digits = (FRACTION.exec(time)?.[1] ?? "").padEnd(9, "0").slice(0, 9);
+  const subMs = BigInt(digits.slice(3));
+  return ms * 1_000_000n + subMs;
+}

@@ -1,0 +1,34 @@
+/**
+ * The tags the product writes on every restic snapshot (`policy=…`, `run=…`, `pvc=…`), read back.
+ * @module
+ */
+import { RESTIC_TAG_KEYS } from "../api/group.ts";
+import type { ResticTagKey } from "../api/group.ts";
+
+export type ParsedTags = { [K in ResticTagKey]?: string } & { readonly other: string[] };
+
+const KEYS: ReadonlySet<string> = new Set(RESTIC_TAG_KEYS);
+
+/**
+ * Splits restic tags into the product's keys and everything else. A key's first non-empty
+ * `key=value` tag wins; repeats, empty values and foreign tags are kept in `other`, in order.
+ */
+export function parseTags(tags: readonly string[] | null | undefined): ParsedTags {
+  const out: { [K in ResticTagKey]?: string } & { other: string[] } = { other: [] };
+  for (const tag of tags ?? []) {
+    const eq = tag.indexOf("=");
+    const key = eq > 0 ? tag.slice(0, eq) : "";
+    const value = tag.slice(eq + 1);
+    if (KEYS.has(key) && value !== "" && out[key as ResticTagKey] === undefined) {
+      out[key as ResticTagKey] = value;
+    } else {
+      out.other.push(tag);
+    }
+  }
+  return out;
+}
+
+/** The tags for one PVC's snapshot of one run, in the order the product writes them. */
+export function formatTags(values: { readonly [K in ResticTagKey]: string }): string[] {
+  return RESTIC_TAG_KEYS.map((key) => `${key}=${values[key]}`);
+}
