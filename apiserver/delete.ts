@@ -1,0 +1,81 @@
+/**
+ * DELETE of one Snapshot: DeleteOptions (body or dryRun query), preconditions (409), then the
+ * index forgets every restic snapshot of the logical one and emits DELETED.
+ * @module
+ */
+import type { Request, Response } from "express";
+import { badRequest, conflict, deleted, internalError, notFound, unsupportedMediaType } from "./errors.ts";
+import type { DeleteRequest, SnapshotIndex } from "./index.ts";
+import { sendJSON, setWarnings } from "./respond.ts";
+
+interface DeleteOptionsBody {
+  readonly kind?: unknown;
+  readonly dryRun?: unknown;
+  readonly preconditions?: { readonly uid?: unknown; readonly resourceVersion?: unknown } | null;
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined || contentType.trim() === "") return true;
+  const type = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  return type === "application/json" || type.endsWith("+json");
+}
+
+/** The DeleteOptions in the body (may be empty); 415 for a non-JSON body, 400 for bad JSON. */
+export function parseDeleteBody(raw: Buffer | undefined, contentType: string | undefined): DeleteOptionsBody {
+  if (raw === undefined || raw.length === 0) return {};
+  if (!isJson(contentType)) throw unsupportedMediaType(contentType ?? "");
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw badRequest("the body of a DELETE must be a JSON DeleteOptions object");
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw badRequest("the body of a DELETE must be a JSON DeleteOptions object");
+  return body as DeleteOptionsBody;
+}
+
+function dryRunValues(query: URLSearchParams, body: DeleteOptionsBody): string[] {
+  const fromBody = body.dryRun;
+  if (fromBody !== undefined && fromBody !== null && (!Array.isArray(fromBody) || !fromBody.every((v) => typeof v === "string"))) {
+    throw badRequest('dryRun: Invalid value: must be a list of strings; supported values: "All"');
+  }
+  return [...query.getAll("dryRun"), ...((fromBody as string[] | null | undefined) ?? [])].filter((v) => v !== "");
+}
+
+function stringField(pre: DeleteOptionsBody["preconditions"], field: "uid" | "resourceVersion"): string | undefined {
+  const v = pre?.[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw badRequest(`preconditions.${field}: Invalid value: must be a string`);
+  return v;
+}
+
+function preconditionsOf(body: DeleteOptionsBody): DeleteRequest["preconditions"] {
+  const uid = stringField(body.preconditions ?? undefined, "uid");
+  const resourceVersion = stringField(body.preconditions ?? undefined, "resourceVersion");
+  if (uid === undefined && resourceVersion === undefined) return undefined;
+  return { ...(uid === undefined ? {} : { uid }), ...(resourceVersion === undefined ? {} : { resourceVersion }) };
+}
+
+export function deleteRequest(query: URLSearchParams, body: DeleteOptionsBody): DeleteRequest {
+  const dry = dryRunValues(query, body);
+  const bad = dry.find((v) => v !== "All");
+  if (bad !== undefined) throw badRequest(`dryRun: Unsupported value: "${bad}": supported values: "All"`);
+  const preconditions = preconditionsOf(body);
+  return { dryRun: dry.length > 0, ...(preconditions === undefined ? {} : { preconditions }) };
+}
+
+export async function handleDelete(index: SnapshotIndex, req: Request, res: Response, id: { namespace: string; name: string }): Promise<void> {
+  const query = new URL(req.originalUrl, "http://local").searchParams;
+  const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+  const request = deleteRequest(query, parseDeleteBody(raw, req.headers["content-type"]));
+  setWarnings(res, index.problems(id.namespace));
+  let result;
+  try {
+    result = await index.delete(id.namespace, id.name, request);
+  } catch (err) {
+    throw internalError(`forgetting the restic snapshots of ${id.namespace}/${id.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (result.outcome === "NotFound") throw notFound(id.name);
+  if (result.outcome === "Conflict") throw conflict(id.name, result.message);
+  sendJSON(res, 200, deleted(id.name, result.object.metadata.uid ?? ""));
+}

@@ -1,0 +1,122 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { LABELS } from "../api/group.ts";
+import { Snapshot } from "../api/snapshot.ts";
+import { groupSnapshots, kubeTime, phaseOf, stableUid } from "./grouping.ts";
+import { hexId, resticSnap } from "./test-fixtures.ts";
+import type { RunInfo } from "./types.ts";
+
+const policy = { namespace: "shop", name: "web" };
+const run = (phase: RunInfo["phase"], pvcs: string[], extra: Partial<RunInfo> = {}): RunInfo => ({
+  ...(phase === undefined ? {} : { phase }),
+  volumes: pvcs.map((pvc) => ({ pvc })),
+  ...extra,
+});
+
+test("phaseOf", async (t) => {
+  const cases: { name: string; run: RunInfo | undefined; present: string[]; phase: string; missing: string[] }[] = [
+    { name: "no run: complete", run: undefined, present: ["a"], phase: "Complete", missing: [] },
+    { name: "succeeded, all present", run: run("Succeeded", ["a", "b"]), present: ["a", "b"], phase: "Complete", missing: [] },
+    { name: "succeeded, one missing", run: run("Succeeded", ["a", "b"]), present: ["a"], phase: "Partial", missing: ["b"] },
+    { name: "failed, all present", run: run("Failed", ["a"]), present: ["a"], phase: "Complete", missing: [] },
+    { name: "failed, none expected", run: run("Failed", []), present: ["a"], phase: "Partial", missing: [] },
+    { name: "succeeded, none expected", run: run("Succeeded", []), present: ["a"], phase: "Complete", missing: [] },
+    { name: "running", run: run("Running", ["a", "b"]), present: ["a"], phase: "InProgress", missing: ["b"] },
+    { name: "pending", run: run("Pending", ["a"]), present: [], phase: "InProgress", missing: ["a"] },
+    { name: "no status yet", run: run(undefined, []), present: ["a"], phase: "InProgress", missing: [] },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      const got = phaseOf(c.run, new Set(c.present));
+      assert.equal(got.phase, c.phase);
+      assert.deepEqual(got.missing, c.missing);
+    });
+  }
+});
+
+test("groupSnapshots groups by run tag and names after the run", () => {
+  const snaps = [
+    resticSnap({ id: hexId("b1"), policy: "web", run: "web-20250102", pvc: "logs", time: "2025-01-02T03:05:00Z", bytes: 2048, files: 3, added: 7 }),
+    resticSnap({ id: hexId("a1"), policy: "web", run: "web-20250102", pvc: "data", time: "2025-01-02T03:04:05.5+01:00", bytes: 1024, files: 2, added: 5 }),
+    resticSnap({ id: hexId("c0ffee12"), policy: "web", pvc: "data", time: "2024-12-31T00:00:00Z" }),
+  ];
+  const runs = new Map([["web-20250102", run("Succeeded", ["data", "logs"])]]);
+  const out = groupSnapshots({ policy, repositoryId: "r1", snapshots: snaps, runs });
+  assert.deepEqual(
+    out.map((g) => g.object.metadata.name),
+    ["web-20250102", "web-c0ffee12"],
+  );
+  const [byRun, loose] = out;
+  assert.ok(byRun && loose);
+  const s = byRun.object;
+  assert.equal(Snapshot.safeParse(s).success, true);
+  assert.equal(s.status.phase, "Complete");
+  assert.deepEqual(s.status.volumes.map((v) => v.pvc), ["data", "logs"]);
+  assert.deepEqual(s.status.totals, { volumes: 2, sizeBytes: 3072, files: 5, addedBytes: 12 });
+  assert.equal(s.metadata.creationTimestamp, "2025-01-02T02:04:05Z");
+  assert.equal(s.status.time, "2025-01-02T03:04:05.5+01:00");
+  assert.equal(s.metadata.namespace, "shop");
+  assert.deepEqual(s.metadata.labels, { [LABELS.policy]: "web", [LABELS.run]: "web-20250102" });
+  assert.deepEqual(s.spec, { policy: "web", run: "web-20250102" });
+  assert.deepEqual(byRun.resticIds, [hexId("a1"), hexId("b1")]);
+  assert.deepEqual(s.status.paths, ["/data/data", "/data/logs"]);
+  assert.deepEqual(s.status.tags, ["policy=web", "pvc=data", "pvc=logs", "run=web-20250102"]);
+  assert.equal(loose.object.status.phase, "Complete");
+  assert.equal(loose.object.spec.run, undefined);
+  assert.deepEqual(loose.object.metadata.labels, { [LABELS.policy]: "web", [LABELS.pvc]: "data" });
+});
+
+test("groupSnapshots: statuses and sizes", async (t) => {
+  const a = resticSnap({ id: hexId("aa"), run: "r1", pvc: "data", noSummary: true });
+  const cases: { name: string; runs: Map<string, RunInfo>; phase: string; size: number; files: number; missing?: string[] }[] = [
+    {
+      name: "no summary: sizes from the run's status",
+      runs: new Map([["r1", { phase: "Succeeded", volumes: [{ pvc: "data", snapshotId: hexId("aa"), bytesTotal: 77, filesNew: 1, filesChanged: 2, filesUnmodified: 3 }] }]]),
+      phase: "Complete",
+      size: 77,
+      files: 6,
+    },
+    { name: "run still running", runs: new Map([["r1", run("Running", ["data", "logs"])]]), phase: "InProgress", size: 0, files: 0, missing: ["logs"] },
+    { name: "run ended without logs", runs: new Map([["r1", run("Failed", ["data", "logs"])]]), phase: "Partial", size: 0, files: 0, missing: ["logs"] },
+    { name: "run gone", runs: new Map(), phase: "Complete", size: 0, files: 0 },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      const [g] = groupSnapshots({ policy, repositoryId: "r", snapshots: [a], runs: c.runs });
+      assert.ok(g);
+      assert.equal(g.object.status.phase, c.phase);
+      assert.equal(g.object.status.totals.sizeBytes, c.size);
+      assert.equal(g.object.status.totals.files, c.files);
+      assert.deepEqual(g.object.status.missingVolumes, c.missing);
+    });
+  }
+});
+
+test("groupSnapshots skips other policies' snapshots and treats invalid run tags as none", () => {
+  const snaps = [
+    resticSnap({ id: hexId("11"), policy: "other", run: "r" }),
+    resticSnap({ id: hexId("22"), run: "Not_A_Name" }),
+  ];
+  const out = groupSnapshots({ policy, repositoryId: "r", snapshots: snaps, runs: new Map() });
+  assert.deepEqual(out.map((g) => g.object.metadata.name), ["web-22000000"]);
+  assert.equal(out[0]?.object.metadata.labels?.[LABELS.run], undefined);
+});
+
+test("UIDs are stable UUIDv5-shaped and differ per repository and run", () => {
+  const uid = stableUid("repo/ns/run");
+  assert.match(uid, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(uid, stableUid("repo/ns/run"));
+  assert.notEqual(uid, stableUid("repo2/ns/run"));
+  const one = groupSnapshots({ policy, repositoryId: "r", snapshots: [resticSnap({ id: hexId("a"), run: "r1", pvc: "x" })], runs: new Map() });
+  const two = groupSnapshots({
+    policy,
+    repositoryId: "r",
+    snapshots: [resticSnap({ id: hexId("a"), run: "r1", pvc: "x" }), resticSnap({ id: hexId("b"), run: "r1", pvc: "y" })],
+    runs: new Map(),
+  });
+  assert.equal(one[0]?.object.metadata.uid, two[0]?.object.metadata.uid, "a run's UID does not change as its volumes arrive");
+});
+
+test("kubeTime prints whole seconds in UTC", () => {
+  assert.equal(kubeTime(Date.parse("2025-01-02T03:04:05.987Z")), "2025-01-02T03:04:05Z");
+});

@@ -1,0 +1,288 @@
+/**
+ * The in-memory Snapshot index: per policy (repository), refreshed on demand and periodically;
+ * one process-wide resourceVersion; watch events for every change. A repository that fails
+ * keeps its last good rows and records the problem; it never breaks the others.
+ * @module
+ */
+import type { Snapshot } from "../api/snapshot.ts";
+import type { Logger } from "../kube/log.ts";
+import { createEventLog } from "./events.ts";
+import type { EventLog, IndexEvent } from "./events.ts";
+import { groupSnapshots } from "./grouping.ts";
+import type { LogicalSnapshot } from "./grouping.ts";
+import { createPolicyStore } from "./policy-store.ts";
+import type { PolicyState, PolicyStore, StoredSnapshot } from "./policy-store.ts";
+import { parsePolicyKey, policyKey } from "./types.ts";
+import type { Clock, Every, PolicyRef, RunStatusLookup, SnapshotSources, SourceFailure } from "./types.ts";
+
+export type { StoredSnapshot } from "./policy-store.ts";
+
+export interface IndexDeps {
+  readonly sources: SnapshotSources;
+  readonly runs: RunStatusLookup;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Timer for the periodic refresh; without it, only start()'s first refresh and refresh() run. */
+  readonly every?: Every;
+  readonly refreshIntervalMs?: number;
+  readonly eventCapacity?: number;
+  /** Repository listings at once, over all refreshes (default 4). */
+  readonly concurrency?: number;
+}
+
+/** A degraded policy (or, with policy undefined, the policy catalogue itself). */
+export interface PolicyProblem {
+  readonly policy?: PolicyRef;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface DeleteRequest {
+  readonly dryRun: boolean;
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}
+
+export type DeleteOutcome =
+  | { readonly outcome: "Deleted"; readonly object: Snapshot }
+  | { readonly outcome: "NotFound" }
+  | { readonly outcome: "Conflict"; readonly message: string };
+
+export interface SnapshotIndex {
+  /** Re-reads one policy's repository (`namespace/name`); concurrent calls coalesce. */
+  refresh(key: string): Promise<void>;
+  /** Re-lists the policies, drops the gone ones and refreshes every repository. */
+  refreshAll(): Promise<void>;
+  /** First refreshAll now, then every refreshIntervalMs. */
+  start(): void;
+  stop(): void;
+  /** True once the first refreshAll finished (successfully or not). */
+  ready(): boolean;
+  resourceVersion(): number;
+  /** Sorted by namespace, then name. */
+  list(namespace?: string): readonly StoredSnapshot[];
+  get(namespace: string, name: string): StoredSnapshot | undefined;
+  problems(namespace?: string): readonly PolicyProblem[];
+  /** Events after `rv`; "expired" when the buffer no longer reaches back that far. */
+  eventsSince(rv: number): readonly IndexEvent[] | "expired";
+  oldestResourceVersion(): number;
+  /** Listens to every change; returns the unsubscribe function. */
+  subscribe(listener: (e: IndexEvent) => void): () => void;
+  /** Forgets the restic snapshots of one logical Snapshot, then emits DELETED. */
+  delete(namespace: string, name: string, req: DeleteRequest): Promise<DeleteOutcome>;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** At most `width` holders at once; the others wait in order. */
+function semaphore(width: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active >= width) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+function preconditionFailure(stored: StoredSnapshot, req: DeleteRequest): string | undefined {
+  const pre = req.preconditions;
+  const meta = stored.object.metadata;
+  if (pre?.uid !== undefined && pre.uid !== meta.uid) {
+    return `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ""}`;
+  }
+  if (pre?.resourceVersion !== undefined && pre.resourceVersion !== meta.resourceVersion) {
+    return `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ""}`;
+  }
+  if (stored.object.status.phase === "InProgress") {
+    return `the snapshot is InProgress: BackupRun "${stored.object.spec.run ?? ""}" is still running; delete it after the run has ended`;
+  }
+  return undefined;
+}
+
+class Index implements SnapshotIndex {
+  private readonly deps: IndexDeps;
+  private readonly events: EventLog;
+  private readonly store: PolicyStore;
+  /** Bounds concurrent repository listings (each may derive a key with scrypt). */
+  private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  private catalogProblem: PolicyProblem | undefined;
+  private allBusy: Promise<void> | undefined;
+  private isReady = false;
+  private cancel: (() => void) | undefined;
+
+  constructor(deps: IndexDeps) {
+    this.deps = deps;
+    this.events = createEventLog({ clock: deps.clock, capacity: deps.eventCapacity ?? 10_000 });
+    this.store = createPolicyStore(this.events);
+    this.limit = semaphore(deps.concurrency ?? 4);
+  }
+
+  private async listOnce(st: PolicyState): Promise<void> {
+    const ref = st.ref;
+    let result;
+    try {
+      result = await this.deps.sources.list(ref);
+    } catch (err) {
+      result = { ok: false as const, error: { reason: "ListFailed", message: errorMessage(err) } };
+    }
+    if (!result.ok) return this.failed(st, result.error);
+    let runs;
+    try {
+      runs = await this.deps.runs.runs(ref);
+    } catch (err) {
+      return this.failed(st, { reason: "RunLookupFailed", message: `cannot read the BackupRuns of policy ${policyKey(ref)}: ${errorMessage(err)}` });
+    }
+    const live = new Set(result.snapshots.map((s) => s.id));
+    for (const id of st.forgotten) if (!live.has(id)) st.forgotten.delete(id);
+    const snapshots = st.forgotten.size === 0 ? result.snapshots : result.snapshots.filter((s) => !st.forgotten.has(s.id));
+    if (st.dropped) return;
+    st.problem = undefined;
+    st.readErrors = result.errors;
+    // restic snapshot files are content-addressed: same IDs and same runs mean same objects.
+    const fingerprint = `${result.repositoryId}\n${snapshots.map((s) => s.id).sort().join(",")}\n${JSON.stringify([...runs].sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+    if (fingerprint === st.fingerprint) return;
+    const groups: LogicalSnapshot[] = groupSnapshots({ policy: ref, repositoryId: result.repositoryId, snapshots, runs });
+    this.store.apply(st, groups);
+    st.fingerprint = fingerprint;
+  }
+
+  private failed(st: PolicyState, error: SourceFailure): void {
+    if (st.dropped) return;
+    if (error.reason === "PolicyNotFound") {
+      this.store.drop(policyKey(st.ref));
+      return;
+    }
+    if (st.problem?.message !== error.message) {
+      this.deps.log.warn({ policy: policyKey(st.ref), reason: error.reason, error: error.message }, "snapshot repository degraded");
+    }
+    st.problem = error;
+  }
+
+  private refreshRef(ref: PolicyRef): Promise<void> {
+    const st = this.store.ensure(ref);
+    if (st.busy) {
+      st.dirty = true;
+      return st.busy;
+    }
+    st.busy = (async () => {
+      try {
+        do {
+          st.dirty = false;
+          await this.limit(() => this.listOnce(st));
+        } while (st.dirty && !st.dropped);
+      } finally {
+        st.busy = undefined;
+      }
+    })();
+    return st.busy;
+  }
+
+  private async refreshAllOnce(): Promise<void> {
+    let refs: readonly PolicyRef[];
+    try {
+      refs = await this.deps.sources.policies();
+    } catch (err) {
+      this.catalogProblem = { reason: "PolicyListFailed", message: `cannot list BackupPolicies: ${errorMessage(err)}` };
+      this.deps.log.warn({ error: this.catalogProblem.message }, "snapshot policy catalogue degraded");
+      return;
+    }
+    this.catalogProblem = undefined;
+    const wanted = new Set(refs.map(policyKey));
+    for (const key of this.store.keys()) if (!wanted.has(key)) this.store.drop(key);
+    await Promise.all(refs.map((ref) => this.refreshRef(ref)));
+  }
+
+  refresh(key: string): Promise<void> {
+    const ref = parsePolicyKey(key);
+    if (ref === undefined) {
+      this.deps.log.warn({ key }, "snapshot refresh ignored: key is not namespace/name");
+      return Promise.resolve();
+    }
+    return this.refreshRef(ref);
+  }
+
+  refreshAll(): Promise<void> {
+    this.allBusy ??= this.refreshAllOnce().finally(() => {
+      this.allBusy = undefined;
+      this.isReady = true;
+    });
+    return this.allBusy;
+  }
+
+  start(): void {
+    void this.refreshAll();
+    if (this.deps.every && this.cancel === undefined) this.cancel = this.deps.every(this.deps.refreshIntervalMs ?? 60_000, () => void this.refreshAll());
+  }
+
+  stop(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+  }
+
+  ready(): boolean {
+    return this.isReady;
+  }
+
+  resourceVersion(): number {
+    return this.events.current();
+  }
+
+  list(namespace?: string): readonly StoredSnapshot[] {
+    return this.store.list(namespace);
+  }
+
+  get(namespace: string, name: string): StoredSnapshot | undefined {
+    return this.store.get(namespace, name);
+  }
+
+  problems(namespace?: string): readonly PolicyProblem[] {
+    const own = this.store.problems(namespace);
+    return this.catalogProblem === undefined ? own : [this.catalogProblem, ...own];
+  }
+
+  eventsSince(rv: number): readonly IndexEvent[] | "expired" {
+    return this.events.since(rv);
+  }
+
+  oldestResourceVersion(): number {
+    return this.events.oldest();
+  }
+
+  subscribe(listener: (e: IndexEvent) => void): () => void {
+    return this.store.subscribe(listener);
+  }
+
+  async delete(namespace: string, name: string, req: DeleteRequest): Promise<DeleteOutcome> {
+    const stored = this.store.get(namespace, name);
+    if (stored === undefined) return { outcome: "NotFound" };
+    const conflict = preconditionFailure(stored, req);
+    if (conflict !== undefined) return { outcome: "Conflict", message: conflict };
+    if (req.dryRun) return { outcome: "Deleted", object: stored.object };
+    const st = this.store.byKey(stored.policyKey);
+    if (st === undefined) return { outcome: "NotFound" };
+    try {
+      for (const id of stored.resticIds) {
+        await this.deps.sources.forget(st.ref, id);
+        st.forgotten.add(id);
+      }
+    } catch (err) {
+      this.deps.log.warn({ policy: stored.policyKey, snapshot: name, error: errorMessage(err) }, "snapshot forget failed");
+      void this.refreshRef(st.ref);
+      throw err;
+    }
+    const removed = this.store.removeRow(st, name);
+    return { outcome: "Deleted", object: removed ?? stored.object };
+  }
+}
+
+export function createSnapshotIndex(deps: IndexDeps): SnapshotIndex {
+  return new Index(deps);
+}

@@ -1,0 +1,67 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { Cache } from "../kube/informer.ts";
+import { cachedRunLookup, runInfoOf, wireRefreshTriggers } from "./kube-sources.ts";
+import type { KubeCaches, RunObject } from "./kube-sources.ts";
+
+/** A Cache over a map, firing onChange like the informer does. */
+function mapCache<T extends KubernetesObject>() {
+  const items = new Map<string, T>();
+  const listeners: ((o: T) => void)[] = [];
+  const key = (name: string, ns?: string) => `${ns ?? ""}/${name}`;
+  const cache: Cache<T> = {
+    synced: Promise.resolve(),
+    get: (name, ns) => items.get(key(name, ns)),
+    list: (ns) => [...items.values()].filter((o) => ns === undefined || o.metadata?.namespace === ns),
+    onChange: (cb) => void listeners.push(cb),
+    stop: async () => {},
+  };
+  return {
+    cache,
+    put(o: T) {
+      items.set(key(o.metadata?.name ?? "", o.metadata?.namespace), o);
+      listeners.forEach((l) => l(o));
+    },
+    remove(o: T) {
+      items.delete(key(o.metadata?.name ?? "", o.metadata?.namespace));
+      listeners.forEach((l) => l(o));
+    },
+  };
+}
+
+const run = (name: string, phase: string | undefined, volumes: { pvc: string; snapshotId?: string; phase?: string }[] = []): RunObject => ({
+  apiVersion: "backup.podwarden.io/v1alpha1",
+  kind: "BackupRun",
+  metadata: { name, namespace: "shop" },
+  spec: { policyRef: { name: "web" } },
+  ...(phase === undefined ? {} : { status: { phase, volumes } }),
+});
+
+test("runInfoOf keeps the phase and the volumes the grouping reads", () => {
+  assert.deepEqual(runInfoOf(run("r", "Running", [{ pvc: "data", snapshotId: "abc", phase: "Succeeded" }, { pvc: "" }])), {
+    phase: "Running",
+    volumes: [{ pvc: "data", snapshotId: "abc" }],
+  });
+  assert.deepEqual(runInfoOf(run("r", "Weird")), { volumes: [] });
+  assert.deepEqual(runInfoOf(run("r", undefined)), { volumes: [] });
+});
+
+test("refresh triggers fire when a run's phase or snapshots change, not otherwise", async () => {
+  const runs = mapCache<RunObject>();
+  const policies = mapCache<KubernetesObject>();
+  const caches = { runs: runs.cache, policies: policies.cache } as unknown as KubeCaches;
+  const refreshed: string[] = [];
+  wireRefreshTriggers(caches, (k) => refreshed.push(k));
+  runs.put(run("r1", "Running", [{ pvc: "data" }]));
+  runs.put(run("r1", "Running", [{ pvc: "data" }]));
+  runs.put(run("r1", "Running", [{ pvc: "data", snapshotId: "s1", phase: "Succeeded" }]));
+  runs.put(run("r1", "Succeeded", [{ pvc: "data", snapshotId: "s1", phase: "Succeeded" }]));
+  runs.remove(run("r1", "Succeeded"));
+  policies.put({ metadata: { name: "db", namespace: "shop" } });
+  assert.deepEqual(refreshed, ["shop/web", "shop/web", "shop/web", "shop/web", "shop/db"]);
+  runs.put(run("r2", "Failed", [{ pvc: "data" }]));
+  const lookup = await cachedRunLookup(runs.cache).runs({ namespace: "shop", name: "web" });
+  assert.deepEqual([...lookup.keys()], ["r2"]);
+  assert.equal((await cachedRunLookup(runs.cache).runs({ namespace: "shop", name: "other" })).size, 0);
+});

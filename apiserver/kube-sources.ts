@@ -1,0 +1,138 @@
+/**
+ * Kubernetes side of the Snapshot index: watch-backed caches of BackupPolicies,
+ * StorageConnections and BackupRuns, Secret reads (cached briefly), the RunStatusLookup, and
+ * the refresh triggers (a run's status changed, a policy appeared or went away).
+ * @module
+ */
+import { CoreV1Api } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { API_VERSION, GROUP, VERSION } from "../api/group.ts";
+import { startCache } from "../kube/informer.ts";
+import type { Cache } from "../kube/informer.ts";
+import type { Logger } from "../kube/log.ts";
+import type { PolicyLike, StorageLike } from "./repo-sources.ts";
+import { createTtlCache } from "./ttl-cache.ts";
+import { RUN_PHASES } from "./types.ts";
+import type { Clock, PolicyRef, RunInfo, RunPhase, RunStatusLookup, RunVolumeInfo } from "./types.ts";
+
+type PolicyObject = KubernetesObject & PolicyLike;
+type StorageObject = KubernetesObject & StorageLike;
+
+/** The fields of a BackupRun the index reads. */
+export type RunObject = KubernetesObject & {
+  readonly spec?: { readonly policyRef?: { readonly name?: string } };
+  readonly status?: { readonly phase?: string; readonly volumes?: readonly (Partial<RunVolumeInfo> & { readonly phase?: string })[] };
+};
+
+export interface KubeCaches {
+  readonly policies: Cache<PolicyObject>;
+  readonly storage: Cache<StorageObject>;
+  readonly runs: Cache<RunObject>;
+  readonly synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startKubeCaches(kc: KubeConfig, log: Logger): KubeCaches {
+  const base = `/apis/${GROUP}/${VERSION}`;
+  const policies = startCache<PolicyObject>(kc, { apiVersion: API_VERSION, kind: "BackupPolicy", path: `${base}/backuppolicies` }, log);
+  const storage = startCache<StorageObject>(kc, { apiVersion: API_VERSION, kind: "StorageConnection", path: `${base}/storageconnections` }, log);
+  const runs = startCache<RunObject>(kc, { apiVersion: API_VERSION, kind: "BackupRun", path: `${base}/backupruns` }, log);
+  return {
+    policies,
+    storage,
+    runs,
+    synced: Promise.all([policies.synced, storage.synced, runs.synced]).then(() => undefined),
+    stop: async () => {
+      await Promise.all([policies.stop(), storage.stop(), runs.stop()]);
+    },
+  };
+}
+
+function isRunPhase(p: string | undefined): p is RunPhase {
+  return (RUN_PHASES as readonly string[]).includes(p ?? "");
+}
+
+/** A BackupRun's status as the grouping reads it. */
+export function runInfoOf(run: RunObject): RunInfo {
+  const phase = run.status?.phase;
+  const volumes = (run.status?.volumes ?? [])
+    .filter((v) => typeof v.pvc === "string" && v.pvc !== "")
+    .map((v) => {
+      const { phase: _phase, ...rest } = v;
+      return rest as RunVolumeInfo;
+    });
+  return { ...(isRunPhase(phase) ? { phase } : {}), volumes };
+}
+
+export function cachedRunLookup(runs: Cache<RunObject>): RunStatusLookup {
+  return {
+    async runs(policy: PolicyRef) {
+      const out = new Map<string, RunInfo>();
+      for (const run of runs.list(policy.namespace)) {
+        if (run.spec?.policyRef?.name === policy.name && run.metadata?.name) out.set(run.metadata.name, runInfoOf(run));
+      }
+      return out;
+    },
+  };
+}
+
+/** What makes a run's snapshots look different: its phase and its volumes' snapshot IDs. */
+function runSignature(run: RunObject | undefined): string {
+  if (run === undefined) return "gone";
+  return JSON.stringify([run.status?.phase ?? "", (run.status?.volumes ?? []).map((v) => [v.pvc, v.snapshotId ?? "", v.phase ?? ""])]);
+}
+
+/**
+ * Calls `refresh(namespace/policy)` when a run's phase or volume snapshots change (so a new
+ * snapshot shows within moments of its run completing) and when a policy appears or changes.
+ */
+export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: string) => void): void {
+  const seen = new Map<string, string>();
+  caches.runs.onChange((run) => {
+    const ns = run.metadata?.namespace;
+    const name = run.metadata?.name;
+    const policy = run.spec?.policyRef?.name;
+    if (!ns || !name || !policy) return;
+    const key = `${ns}/${name}`;
+    const current = caches.runs.get(name, ns);
+    const sig = runSignature(current);
+    if (seen.get(key) === sig) return;
+    if (current === undefined) seen.delete(key);
+    else seen.set(key, sig);
+    refresh(`${ns}/${policy}`);
+  });
+  caches.policies.onChange((p) => {
+    if (p.metadata?.namespace && p.metadata.name) refresh(`${p.metadata.namespace}/${p.metadata.name}`);
+  });
+}
+
+export interface SecretReaderOptions {
+  readonly kc: KubeConfig;
+  readonly clock: Clock;
+  readonly ttlMs?: number;
+}
+
+/** Reads a Secret's decoded data (undefined when absent), cached for `ttlMs` (default 30 s). */
+export function secretReader(opts: SecretReaderOptions): (namespace: string, name: string) => Promise<Readonly<Record<string, string>> | undefined> {
+  const core = opts.kc.makeApiClient(CoreV1Api);
+  const cache = createTtlCache<Readonly<Record<string, string>> | null>({ clock: opts.clock, ttlMs: opts.ttlMs ?? 30_000, maxEntries: 5000 });
+  return async (namespace, name) => {
+    const key = `${namespace}/${name}`;
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    let data: Record<string, string> | null;
+    try {
+      const secret = await core.readNamespacedSecret({ name, namespace });
+      data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 404) throw err;
+      data = null;
+    }
+    cache.set(key, data);
+    return data ?? undefined;
+  };
+}
+
+export function storageLookup(storage: Cache<StorageObject>): (name: string) => StorageLike | undefined {
+  return (name) => storage.get(name);
+}

@@ -1,0 +1,211 @@
+/**
+ * The rows of the Snapshot index, per policy, with the sorted views lists are served from and
+ * the fan-out of change events to watchers.
+ * @module
+ */
+import type { Snapshot } from "../api/snapshot.ts";
+import type { EventLog, EventType, IndexEvent } from "./events.ts";
+import type { LogicalSnapshot } from "./grouping.ts";
+import { policyKey } from "./types.ts";
+import type { PolicyRef, SnapshotReadError, SourceFailure } from "./types.ts";
+
+export interface StoredSnapshot {
+  readonly object: Snapshot;
+  readonly policyKey: string;
+  readonly resticIds: readonly string[];
+  /** Sort key: namespace NUL name (orders like the tuple). */
+  readonly key: string;
+  /** The object without its resourceVersion, serialized: equal means unchanged. */
+  readonly sig: string;
+}
+
+export interface PolicyState {
+  readonly ref: PolicyRef;
+  rows: Map<string, StoredSnapshot>;
+  problem: SourceFailure | undefined;
+  readErrors: readonly SnapshotReadError[];
+  /** restic IDs deleted through the API that a listing started earlier may still show. */
+  readonly forgotten: Set<string>;
+  busy: Promise<void> | undefined;
+  dirty: boolean;
+  /** What the rows were last built from; an equal listing skips grouping. */
+  fingerprint: string;
+  dropped: boolean;
+}
+
+export interface StoreProblem {
+  readonly policy: PolicyRef;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface PolicyStore {
+  ensure(ref: PolicyRef): PolicyState;
+  byKey(key: string): PolicyState | undefined;
+  keys(): string[];
+  /** Removes a policy and emits DELETED for each of its rows. */
+  drop(key: string): void;
+  /** Replaces a policy's rows, emitting ADDED/MODIFIED/DELETED for the differences. */
+  apply(st: PolicyState, groups: readonly LogicalSnapshot[]): void;
+  /** Removes one row and emits DELETED; returns the deleted state. */
+  removeRow(st: PolicyState, name: string): Snapshot | undefined;
+  list(namespace?: string): readonly StoredSnapshot[];
+  get(namespace: string, name: string): StoredSnapshot | undefined;
+  problems(namespace?: string): StoreProblem[];
+  subscribe(listener: (e: IndexEvent) => void): () => void;
+}
+
+export function sortKey(namespace: string, name: string): string {
+  return `${namespace}\u0000${name}`;
+}
+
+function withRV(object: Snapshot, rv: number): Snapshot {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
+}
+
+class Store implements PolicyStore {
+  private readonly log: EventLog;
+  private readonly policies = new Map<string, PolicyState>();
+  private readonly listeners = new Set<(e: IndexEvent) => void>();
+  private views = new Map<string, readonly StoredSnapshot[]>();
+  private byName: Map<string, StoredSnapshot> | undefined;
+
+  constructor(log: EventLog) {
+    this.log = log;
+  }
+
+  private emit(pending: readonly IndexEvent[]): void {
+    if (pending.length === 0) return;
+    this.views = new Map();
+    this.byName = undefined;
+    for (const e of pending) {
+      this.log.append(e);
+      for (const l of this.listeners) notify(l, e);
+    }
+  }
+
+  private event(type: EventType, object: Snapshot, prev?: Snapshot): IndexEvent {
+    const rv = this.log.next();
+    return { type, rv, object: withRV(object, rv), ...(prev === undefined ? {} : { prev }) };
+  }
+
+  private all(): readonly StoredSnapshot[] {
+    const cached = this.views.get("");
+    if (cached) return cached;
+    const seen = new Map<string, StoredSnapshot>();
+    const keys = [...this.policies.keys()].sort();
+    for (const k of keys) for (const row of (this.policies.get(k) as PolicyState).rows.values()) if (!seen.has(row.key)) seen.set(row.key, row);
+    const sorted = [...seen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.views.set("", sorted);
+    this.byName = seen;
+    return sorted;
+  }
+
+  ensure(ref: PolicyRef): PolicyState {
+    const key = policyKey(ref);
+    let st = this.policies.get(key);
+    if (st === undefined) {
+      st = { ref, rows: new Map(), problem: undefined, readErrors: [], forgotten: new Set(), busy: undefined, dirty: false, dropped: false, fingerprint: "" };
+      this.policies.set(key, st);
+    }
+    return st;
+  }
+
+  byKey(key: string): PolicyState | undefined {
+    return this.policies.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.policies.keys()];
+  }
+
+  drop(key: string): void {
+    const st = this.policies.get(key);
+    if (st === undefined) return;
+    st.dropped = true;
+    this.policies.delete(key);
+    this.emit([...st.rows.values()].map((row) => this.event("DELETED", row.object)));
+  }
+
+  apply(st: PolicyState, groups: readonly LogicalSnapshot[]): void {
+    const next = new Map<string, StoredSnapshot>();
+    const pending: IndexEvent[] = [];
+    const pk = policyKey(st.ref);
+    for (const g of groups) {
+      const name = g.object.metadata.name ?? "";
+      const sig = JSON.stringify(g.object);
+      const old = st.rows.get(name);
+      if (old !== undefined && old.sig === sig) {
+        next.set(name, old);
+        continue;
+      }
+      const e = this.event(old === undefined ? "ADDED" : "MODIFIED", g.object, old?.object);
+      next.set(name, { object: e.object, policyKey: pk, resticIds: g.resticIds, key: sortKey(st.ref.namespace, name), sig });
+      pending.push(e);
+    }
+    for (const [name, old] of st.rows) if (!next.has(name)) pending.push(this.event("DELETED", old.object));
+    st.rows = next;
+    this.emit(pending);
+  }
+
+  removeRow(st: PolicyState, name: string): Snapshot | undefined {
+    const old = st.rows.get(name);
+    if (old === undefined) return undefined;
+    st.rows.delete(name);
+    st.fingerprint = "";
+    const e = this.event("DELETED", old.object);
+    this.emit([e]);
+    return e.object;
+  }
+
+  list(namespace?: string): readonly StoredSnapshot[] {
+    const everything = this.all();
+    if (namespace === undefined) return everything;
+    const cached = this.views.get(namespace);
+    if (cached) return cached;
+    const view = everything.filter((s) => s.object.metadata.namespace === namespace);
+    this.views.set(namespace, view);
+    return view;
+  }
+
+  get(namespace: string, name: string): StoredSnapshot | undefined {
+    if (this.byName === undefined) this.all();
+    return this.byName?.get(sortKey(namespace, name));
+  }
+
+  problems(namespace?: string): StoreProblem[] {
+    const out: StoreProblem[] = [];
+    for (const st of this.policies.values()) {
+      if (namespace === undefined || st.ref.namespace === namespace) out.push(...problemsOf(st));
+    }
+    return out.sort((a, b) => (policyKey(a.policy) < policyKey(b.policy) ? -1 : 1));
+  }
+
+  subscribe(listener: (e: IndexEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function notify(listener: (e: IndexEvent) => void, e: IndexEvent): void {
+  try {
+    listener(e);
+  } catch {
+    // a broken watcher must not stop the others; it unsubscribes itself on close
+  }
+}
+
+function problemsOf(st: PolicyState): StoreProblem[] {
+  const out: StoreProblem[] = [];
+  if (st.problem) out.push({ policy: st.ref, reason: st.problem.reason, message: st.problem.message });
+  const [first] = st.readErrors;
+  if (first !== undefined) {
+    const message = `${st.readErrors.length} restic snapshot(s) could not be read, e.g. ${first.id}: ${first.message}`;
+    out.push({ policy: st.ref, reason: "UnreadableSnapshots", message });
+  }
+  return out;
+}
+
+export function createPolicyStore(log: EventLog): PolicyStore {
+  return new Store(log);
+}

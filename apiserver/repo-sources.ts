@@ -1,0 +1,182 @@
+/**
+ * SnapshotSources over the native restic reader: each BackupPolicy's repository is resolved
+ * from its StorageConnection and password Secret, opened once and kept (so only snapshot
+ * files not seen before are fetched), and reopened after any failure.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { Logger } from "../kube/log.ts";
+import { isResticRepoError, localBackend, openRepository, s3Backend } from "../restic/index.ts";
+import type { Backend, Repository } from "../restic/index.ts";
+import { policyKey } from "./types.ts";
+import type { PolicyRef, SnapshotSources, SourceFailure, SourceResult } from "./types.ts";
+
+/** The fields of a BackupPolicy this adapter reads. */
+export interface PolicyLike {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly spec?: {
+    readonly storageRef?: { readonly name?: string };
+    readonly repository?: { readonly path?: string; readonly passwordSecretName?: string };
+  };
+}
+
+/** The fields of a StorageConnection this adapter reads. */
+export interface StorageLike {
+  readonly spec?: {
+    readonly type?: string;
+    readonly nfs?: { readonly server?: string; readonly path?: string };
+    readonly s3?: {
+      readonly endpoint?: string;
+      readonly bucket?: string;
+      readonly region?: string;
+      readonly prefix?: string;
+      readonly credentialsSecretRef?: { readonly namespace?: string; readonly name?: string };
+    };
+  };
+}
+
+export type RepoTarget =
+  | { readonly type: "nfs"; readonly server: string; readonly exportPath: string; readonly path: string }
+  | { readonly type: "s3"; readonly endpoint: string; readonly bucket: string; readonly region?: string; readonly prefix: string; readonly path: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+
+export interface RepoSourcesDeps {
+  /** Every BackupPolicy (from a watch-backed cache). */
+  readonly listPolicies: () => readonly PolicyLike[];
+  readonly getPolicy: (namespace: string, name: string) => PolicyLike | undefined;
+  readonly getStorage: (name: string) => StorageLike | undefined;
+  /** The Secret's decoded data; undefined when it does not exist. */
+  readonly readSecret: (namespace: string, name: string) => Promise<Readonly<Record<string, string>> | undefined>;
+  /** Builds the backend of a target; default: NFS under `nfsRoot`, S3 through the SDK. */
+  readonly backend: (target: RepoTarget) => Backend;
+  readonly log: Logger;
+}
+
+/** An NFS export is read where the deployment mounted it: `<nfsRoot>/<server>/<export path>`. */
+export function defaultBackend(nfsRoot: string): (target: RepoTarget) => Backend {
+  return (t) =>
+    t.type === "nfs"
+      ? localBackend(join(nfsRoot, t.server, t.exportPath, t.path))
+      : s3Backend({ endpoint: t.endpoint, bucket: t.bucket, ...(t.region ? { region: t.region } : {}), prefix: `${t.prefix}/${t.path}`, accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey });
+}
+
+class Failure extends Error {
+  readonly failure: SourceFailure;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.failure = { reason, message };
+  }
+}
+
+function hasRepository(p: PolicyLike): boolean {
+  return !!(p.metadata?.name && p.metadata.namespace && p.spec?.repository?.path && p.spec.repository.passwordSecretName);
+}
+
+async function secretValue(deps: RepoSourcesDeps, ref: { namespace: string; name: string; key: string; what: string }): Promise<string> {
+  const data = await deps.readSecret(ref.namespace, ref.name);
+  const value = data?.[ref.key];
+  if (value === undefined || value === "") {
+    throw new Failure("SecretNotFound", `${ref.what}: Secret ${ref.namespace}/${ref.name} ${data === undefined ? "does not exist" : `has no key ${ref.key}`}; expected a Secret with key ${ref.key}`);
+  }
+  return value;
+}
+
+async function s3Target(deps: RepoSourcesDeps, s3: NonNullable<NonNullable<StorageLike["spec"]>["s3"]>, path: string, storageName: string): Promise<RepoTarget> {
+  const creds = s3.credentialsSecretRef;
+  if (!s3.endpoint || !s3.bucket || !creds?.namespace || !creds.name) {
+    throw new Failure("StorageInvalid", `StorageConnection ${storageName}: spec.s3 needs endpoint, bucket and credentialsSecretRef {namespace, name}`);
+  }
+  const ref = { namespace: creds.namespace, name: creds.name, what: `StorageConnection ${storageName}` };
+  const accessKeyId = await secretValue(deps, { ...ref, key: "AWS_ACCESS_KEY_ID" });
+  const secretAccessKey = await secretValue(deps, { ...ref, key: "AWS_SECRET_ACCESS_KEY" });
+  return { type: "s3", endpoint: s3.endpoint, bucket: s3.bucket, ...(s3.region ? { region: s3.region } : {}), prefix: s3.prefix ?? "", path, accessKeyId, secretAccessKey };
+}
+
+function policyRepository(deps: RepoSourcesDeps, ref: PolicyRef): { path: string; passwordSecretName: string; storage: string } {
+  const policy = deps.getPolicy(ref.namespace, ref.name);
+  if (policy === undefined || !hasRepository(policy)) throw new Failure("PolicyNotFound", `BackupPolicy ${policyKey(ref)} does not exist or has no spec.repository yet`);
+  const repo = policy.spec?.repository as { path: string; passwordSecretName: string };
+  return { ...repo, storage: policy.spec?.storageRef?.name ?? "" };
+}
+
+/** Where a policy's repository lives, with the credentials to read it. */
+async function resolveTarget(deps: RepoSourcesDeps, ref: PolicyRef): Promise<{ target: RepoTarget; password: string }> {
+  const repo = policyRepository(deps, ref);
+  const spec = deps.getStorage(repo.storage)?.spec;
+  if (spec === undefined) throw new Failure("StorageConnectionNotFound", `BackupPolicy ${policyKey(ref)}: StorageConnection "${repo.storage}" (spec.storageRef.name) does not exist`);
+  const password = await secretValue(deps, { namespace: ref.namespace, name: repo.passwordSecretName, key: "RESTIC_PASSWORD", what: `BackupPolicy ${policyKey(ref)}` });
+  if (spec.type === "nfs" && spec.nfs?.server && spec.nfs.path) return { target: { type: "nfs", server: spec.nfs.server, exportPath: spec.nfs.path, path: repo.path }, password };
+  if (spec.type === "s3" && spec.s3) return { target: await s3Target(deps, spec.s3, repo.path, repo.storage), password };
+  throw new Failure("StorageInvalid", `StorageConnection ${repo.storage}: spec.type must be nfs (with nfs.server and nfs.path) or s3 (with spec.s3)`);
+}
+
+function failureOf(err: unknown): SourceFailure {
+  if (err instanceof Failure) return err.failure;
+  if (isResticRepoError(err)) return { reason: err.code, message: err.message };
+  return { reason: "RepositoryError", message: err instanceof Error ? err.message : String(err) };
+}
+
+interface Handle {
+  readonly signature: string;
+  readonly repo: Promise<Repository>;
+  readonly backend: Backend;
+}
+
+export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
+  const handles = new Map<string, Handle>();
+
+  async function repository(ref: PolicyRef): Promise<Repository> {
+    const { target, password } = await resolveTarget(deps, ref);
+    const signature = createHash("sha256").update(JSON.stringify(target)).update("\n").update(password).digest("hex");
+    const key = policyKey(ref);
+    const existing = handles.get(key);
+    if (existing?.signature === signature) return existing.repo;
+    closeBackend(existing?.backend);
+    const backend = deps.backend(target);
+    const repo = openRepository({ backend, password, snapshotCache: new Map(), log: deps.log });
+    handles.set(key, { signature, repo, backend });
+    return repo;
+  }
+
+  function drop(ref: PolicyRef): void {
+    const key = policyKey(ref);
+    closeBackend(handles.get(key)?.backend);
+    handles.delete(key);
+  }
+
+  return {
+    async policies() {
+      const refs = deps.listPolicies().filter(hasRepository).map((p) => ({ namespace: p.metadata?.namespace ?? "", name: p.metadata?.name ?? "" }));
+      for (const key of handles.keys()) if (!refs.some((r) => policyKey(r) === key)) drop(parseKey(key));
+      return refs;
+    },
+    async list(ref): Promise<SourceResult> {
+      try {
+        const repo = await repository(ref);
+        const listing = await repo.listSnapshots();
+        return { ok: true, repositoryId: repo.id, snapshots: listing.snapshots, errors: listing.errors };
+      } catch (err) {
+        drop(ref);
+        return { ok: false, error: failureOf(err) };
+      }
+    },
+    async forget(ref, resticId) {
+      try {
+        await (await repository(ref)).forgetSnapshot(resticId);
+      } catch (err) {
+        drop(ref);
+        throw new Error(failureOf(err).message, { cause: err });
+      }
+    },
+  };
+}
+
+function parseKey(key: string): PolicyRef {
+  const slash = key.indexOf("/");
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+function closeBackend(backend: Backend | undefined): void {
+  const closable = backend as (Backend & { close?: () => void }) | undefined;
+  closable?.close?.();
+}

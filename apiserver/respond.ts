@@ -1,0 +1,41 @@
+/**
+ * Writing responses: JSON bodies, `Status` errors, and `Warning: 299` headers for degraded
+ * repositories.
+ * @module
+ */
+import type { Response } from "express";
+import type { PolicyProblem } from "./index.ts";
+import type { StatusError } from "./errors.ts";
+import { policyKey } from "./types.ts";
+
+export function sendJSON(res: Response, code: number, body: unknown, contentType = "application/json"): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.statusCode = code;
+  res.setHeader("Content-Type", contentType);
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendStatus(res: Response, err: StatusError): void {
+  sendJSON(res, err.status.code ?? 500, err.status);
+}
+
+const MAX_WARNING = 240;
+
+/** One warning as RFC 7234 `299 - "text"`: printable ASCII only, quotes and backslashes escaped. */
+export function warningValue(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, "?");
+  const cut = ascii.length > MAX_WARNING ? `${ascii.slice(0, MAX_WARNING - 3)}...` : ascii;
+  return `299 - "${cut.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+export function warningText(p: PolicyProblem): string {
+  if (p.policy === undefined) return `snapshots may be out of date: ${p.reason}: ${p.message}`;
+  return `BackupPolicy ${policyKey(p.policy)}: its snapshots may be missing or out of date (${p.reason}): ${p.message}`;
+}
+
+/** Sets one Warning header per problem (kubectl prints each as "Warning: …"). */
+export function setWarnings(res: Response, problems: readonly PolicyProblem[]): void {
+  if (problems.length === 0) return;
+  res.setHeader("Warning", problems.slice(0, 20).map((p) => warningValue(warningText(p))));
+}

@@ -1,0 +1,82 @@
+/**
+ * Non-resource endpoints: discovery (`/apis`, `/apis/<group>`, `/apis/<group>/<version>`) and
+ * OpenAPI (`/openapi/v2`, `/openapi/v3`, `/openapi/v3/apis/<group>/<version>`).
+ * @module
+ */
+import type { Request, Response } from "express";
+import { SNAPSHOT_API_VERSION, SNAPSHOT_GROUP } from "../api/group.ts";
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, etagMatches, tagged } from "./discovery.ts";
+import type { Tagged } from "./discovery.ts";
+import { pathNotFound } from "./errors.ts";
+import { DISCOVERY_CONTENT_TYPE, negotiateOrThrow } from "./negotiate.ts";
+import type { DiscoveryVersion } from "./negotiate.ts";
+import { GV_PATH, openapiDocuments } from "./openapi.ts";
+import { sendJSON } from "./respond.ts";
+
+const discoveryDocs = new Map<DiscoveryVersion, Tagged>();
+
+function discoveryDoc(v: DiscoveryVersion): Tagged {
+  let doc = discoveryDocs.get(v);
+  if (doc === undefined) {
+    doc = tagged(aggregatedDiscovery(v));
+    discoveryDocs.set(v, doc);
+  }
+  return doc;
+}
+
+/** 304 when If-None-Match names the ETag; else 200 with the body. */
+function sendTagged(req: Request, res: Response, doc: Tagged, contentType = "application/json"): void {
+  res.set("ETag", doc.etag);
+  if (etagMatches(req.headers["if-none-match"], doc.etag)) {
+    res.status(304).end();
+    return;
+  }
+  sendJSON(res, 200, doc.body, contentType);
+}
+
+function serveApis(req: Request, res: Response): void {
+  const outcome = negotiateOrThrow(req.headers.accept, { discovery: true });
+  res.set("Vary", "Accept");
+  if (outcome.kind === "discovery") return sendTagged(req, res, discoveryDoc(outcome.version), DISCOVERY_CONTENT_TYPE(outcome.version));
+  sendJSON(res, 200, apiGroupList());
+}
+
+function serveOpenAPIV3Doc(req: Request, res: Response): void {
+  negotiateOrThrow(req.headers.accept, {});
+  const docs = openapiDocuments();
+  const hash = new URL(req.originalUrl, "http://local").searchParams.get("hash");
+  res.set("Cache-Control", hash === docs.v3Hash ? "public, immutable" : "no-cache, private");
+  sendTagged(req, res, { body: docs.v3, etag: `"${docs.v3Hash}"` });
+}
+
+type Handler = (req: Request, res: Response) => void;
+
+const json =
+  (make: () => unknown): Handler =>
+  (req, res) => {
+    negotiateOrThrow(req.headers.accept, {});
+    sendJSON(res, 200, make());
+  };
+
+const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ["/apis", serveApis],
+  [`/apis/${SNAPSHOT_GROUP}`, json(apiGroup)],
+  [`/apis/${SNAPSHOT_API_VERSION}`, json(apiResourceList)],
+  [
+    "/openapi/v2",
+    (req, res) => {
+      negotiateOrThrow(req.headers.accept, {});
+      const docs = openapiDocuments();
+      sendTagged(req, res, { body: docs.v2, etag: `"${docs.v2Hash}"` });
+    },
+  ],
+  ["/openapi/v3", json(() => JSON.parse(openapiDocuments().v3Root) as unknown)],
+  [`/openapi/v3/${GV_PATH}`, serveOpenAPIV3Doc],
+]);
+
+/** Serves a non-resource GET, or throws 404. */
+export function serveNonResource(req: Request, res: Response, path: string): void {
+  const handler = ROUTES.get(path.length > 1 ? path.replace(/\/+$/, "") : path);
+  if (handler === undefined || (req.method !== "GET" && req.method !== "HEAD")) throw pathNotFound();
+  handler(req, res);
+}
