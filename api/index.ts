@@ -17,3 +17,5 @@ export { validateStorageConnection } from "./validate/storageconnection.ts";
 export { validateBackupPolicy } from "./validate/backuppolicy.ts";
 export { validateBackupRun, validateRestoreRun } from "./validate/runs.ts";
 export type { SnapshotCheck } from "./validate/runs.ts";
+export { restoreSnapshotErrors } from "./validate/restore-snapshot.ts";
+export type { SnapshotAnswer, SnapshotFacts, RestoreTarget } from "./validate/restore-snapshot.ts";

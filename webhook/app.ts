@@ -7,6 +7,7 @@ import express from "express";
 import type { Express, NextFunction, Request, Response } from "express";
 import type { Logger } from "../kube/log.ts";
 import type { HandlerDeps } from "./handlers.ts";
+import type { RequestLookups } from "./lookups.ts";
 import { mutate, validate } from "./handlers.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
 import { deny, parseReview, reviewEnvelope } from "./review.ts";
@@ -15,12 +16,17 @@ export interface AppDeps extends HandlerDeps {
   readonly log: Logger;
   /** Whether the caches are synced; /readyz answers 503 until then. */
   readonly ready: () => boolean;
-  /** Confirms references the caches miss (see lookups.ts); a failure leaves the cache's answer. */
-  readonly confirm?: (req: AdmissionRequest) => Promise<void>;
+  /** Per request, what the caches cannot answer (see lookups.ts); a failure leaves the cache's answer. */
+  readonly prepare?: (req: AdmissionRequest) => Promise<RequestLookups>;
   readonly now?: () => number;
 }
 
 export const BODY_LIMIT = "3mb";
+
+function liveLookupFailed(deps: AppDeps, r: AdmissionRequest, err: unknown): RequestLookups {
+  deps.log.warn({ uid: r.uid, err: String(err) }, "live lookup failed; using the cache");
+  return {};
+}
 
 type Handler = (req: AdmissionRequest, deps: HandlerDeps) => AdmissionResponse;
 
@@ -39,12 +45,10 @@ function reviewRoute(deps: AppDeps, action: "mutate" | "validate", handler: Hand
     }
     const r = parsed.request;
     const start = now();
-    if (action === "validate" && deps.confirm) {
-      await deps.confirm(r).catch((err: unknown) => deps.log.warn({ uid: r.uid, err: String(err) }, "live lookup failed; using the cache"));
-    }
+    const overlay = action === "validate" && deps.prepare ? await deps.prepare(r).catch((err: unknown) => liveLookupFailed(deps, r, err)) : {};
     let response: AdmissionResponse;
     try {
-      response = handler(r, deps);
+      response = handler(r, { ...deps, lookups: { ...deps.lookups, ...overlay } });
     } catch (err) {
       deps.log.error({ action, uid: r.uid, err: String(err) }, "admission handler failed; denying");
       response = deny(r.uid, "InternalError", "internal error in the podwarden admission webhook; the request was denied (fail closed), retry or check the webhook logs");

@@ -4,8 +4,9 @@
  * @module
  */
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
-import type { ValidationContext, WorkloadKind } from "../api/index.ts";
-import { API_VERSION, GROUP, VERSION } from "../api/index.ts";
+import type { SnapshotAnswer, SnapshotCheck, SnapshotFacts, ValidationContext, WorkloadKind } from "../api/index.ts";
+import { API_VERSION, GROUP, SNAPSHOT_GROUP, VERSION } from "../api/index.ts";
+import { CustomObjectsApi } from "@kubernetes/client-node";
 import type { Cache } from "../kube/informer.ts";
 import { startCache } from "../kube/informer.ts";
 import { objectApi } from "../kube/client.ts";
@@ -34,71 +35,119 @@ export async function cachesSynced(c: LookupCaches): Promise<void> {
   await Promise.all([c.storage.synced, c.policies.synced, c.deployments.synced, c.statefulsets.synced]);
 }
 
-/** Live reads, used only when the cache misses (an object created a moment ago). */
+/** Live reads: a cache miss (an object created a moment ago), and a restore's Snapshot. */
 export interface LiveReads {
   readonly storageConnectionExists: (name: string) => Promise<boolean>;
   readonly policyExists: (namespace: string, name: string) => Promise<boolean>;
+  readonly snapshot: (namespace: string, name: string) => Promise<SnapshotAnswer>;
 }
+
+export type RequestLookups = Partial<ValidationContext & SnapshotCheck>;
 
 export interface Lookups {
-  readonly context: ValidationContext;
-  /** Before validating: confirms, with one live read, references the cache does not know yet. */
-  readonly confirm: (req: AdmissionRequest) => Promise<void>;
+  readonly context: ValidationContext & SnapshotCheck;
+  /** Per request, before validating: what the caches cannot answer, read live. */
+  readonly prepare: (req: AdmissionRequest) => Promise<RequestLookups>;
 }
 
-const CONFIRMED_TTL_MS = 30_000;
-
 /** The object's referenced names, for the references the validators check. */
-function references(req: AdmissionRequest): { storage?: string; policy?: string } {
-  const spec = (req.object?.["spec"] ?? {}) as { storageRef?: { name?: unknown }; policyRef?: { name?: unknown } };
+function references(req: AdmissionRequest): { storage?: string; policy?: string; snapshot?: string } {
+  const spec = (req.object?.["spec"] ?? {}) as { storageRef?: { name?: unknown }; policyRef?: { name?: unknown }; snapshot?: unknown };
   const name = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
   if (req.operation !== "CREATE") return {};
   if (req.kind.kind === "BackupPolicy") return { storage: name(spec.storageRef?.name) };
-  if (req.kind.kind === "BackupRun" || req.kind.kind === "RestoreRun") return { policy: name(spec.policyRef?.name) };
+  if (req.kind.kind === "BackupRun") return { policy: name(spec.policyRef?.name) };
+  if (req.kind.kind === "RestoreRun") return { policy: name(spec.policyRef?.name), snapshot: name(spec.snapshot) };
   return {};
 }
 
 /**
  * Lookups from the caches. A StorageConnection or policy created a moment before the object
- * that names it (one `kubectl apply -f dir/`) may not have reached the watch yet: such a miss
- * is confirmed with one live read and remembered briefly, so it is never wrongly denied.
+ * that names it (one `kubectl apply -f dir/`) may not have reached the watch yet: a miss is
+ * confirmed with one live read for that request, so it is never wrongly denied. A RestoreRun's
+ * Snapshot is read from the Snapshot API (the same index `kubectl get snapshots` shows).
  */
 export function createLookups(c: LookupCaches, live: LiveReads, now: () => Date): Lookups {
-  const confirmed = new Map<string, number>();
-  const known = (key: string): boolean => (confirmed.get(key) ?? 0) > now().getTime();
-  const remember = (key: string, exists: boolean): void => void (exists && confirmed.set(key, now().getTime() + CONFIRMED_TTL_MS));
-  const context = cacheLookups(c, now);
+  const cached = cacheLookups(c, now);
+  const context = { ...cached, snapshot: (): SnapshotAnswer => ({ unavailable: "the Snapshot was not looked up" }) };
   return {
-    context: {
-      ...context,
-      storageConnectionExists: (name) => context.storageConnectionExists(name) || known(`sc/${name}`),
-      policyExists: (ns, name) => context.policyExists(ns, name) || known(`bp/${ns}/${name}`),
-    },
-    confirm: async (req) => {
+    context,
+    prepare: async (req) => {
       const refs = references(req);
-      if (refs.storage && !context.storageConnectionExists(refs.storage)) remember(`sc/${refs.storage}`, await live.storageConnectionExists(refs.storage));
       const ns = req.namespace ?? "";
-      if (refs.policy && !context.policyExists(ns, refs.policy)) remember(`bp/${ns}/${refs.policy}`, await live.policyExists(ns, refs.policy));
-      for (const [key, until] of confirmed) if (until <= now().getTime()) confirmed.delete(key);
+      const overlay: { -readonly [K in keyof RequestLookups]: RequestLookups[K] } = {};
+      if (refs.storage && !cached.storageConnectionExists(refs.storage) && (await live.storageConnectionExists(refs.storage))) {
+        const found = refs.storage;
+        overlay.storageConnectionExists = (name) => name === found || cached.storageConnectionExists(name);
+      }
+      if (refs.policy && !cached.policyExists(ns, refs.policy) && (await live.policyExists(ns, refs.policy))) {
+        const found = refs.policy;
+        overlay.policyExists = (n, name) => (n === ns && name === found) || cached.policyExists(n, name);
+      }
+      if (refs.snapshot) {
+        const answer = await live.snapshot(ns, refs.snapshot);
+        overlay.snapshot = () => answer;
+      }
+      return overlay;
     },
   };
 }
 
-/** Live reads through the API, for cache misses only. */
+type SnapshotObject = { spec?: { policy?: string }; status?: { phase?: SnapshotFacts["phase"]; volumes?: { pvc?: string }[]; missingVolumes?: string[] } };
+
+export function snapshotFacts(obj: SnapshotObject): SnapshotFacts {
+  return {
+    policy: obj.spec?.policy ?? "",
+    phase: obj.status?.phase ?? "InProgress",
+    pvcs: (obj.status?.volumes ?? []).flatMap((v) => (v.pvc ? [v.pvc] : [])),
+    ...(obj.status?.missingVolumes ? { missingVolumes: obj.status.missingVolumes } : {}),
+  };
+}
+
+/**
+ * A 404 for the Snapshot itself (its name in the Status details) is "not found"; a 404 for the
+ * whole group (the Snapshot API not registered) or any other failure is "unavailable".
+ */
+export function snapshotReadFailure(err: unknown, name: string): SnapshotAnswer {
+  const e = err as { code?: number; body?: unknown };
+  const body = typeof e.body === "string" ? safeJson(e.body) : e.body;
+  const details = (body as { details?: { name?: string } } | undefined)?.details;
+  if (e.code === 404 && details?.name === name) return { found: false };
+  const why = e.code === 404 ? "404: the Snapshot API is not registered" : e.code ? String(e.code) : String(err);
+  return { unavailable: `the Snapshot API answered ${why}` };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live reads through the API: cache misses, and Snapshots through the aggregated API. */
 export function apiLiveReads(kc: KubeConfig): LiveReads {
   const api = objectApi(kc);
-  const exists = async (spec: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<boolean> => {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const read = async (spec: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<object | undefined> => {
     try {
-      await api.read(spec);
-      return true;
+      return await api.read(spec);
     } catch (err) {
-      if ((err as { code?: number }).code === 404) return false;
+      if ((err as { code?: number }).code === 404) return undefined;
       throw err;
     }
   };
   return {
-    storageConnectionExists: (name) => exists({ apiVersion: API_VERSION, kind: "StorageConnection", metadata: { name } }),
-    policyExists: (namespace, name) => exists({ apiVersion: API_VERSION, kind: "BackupPolicy", metadata: { name, namespace } }),
+    storageConnectionExists: async (name) => (await read({ apiVersion: API_VERSION, kind: "StorageConnection", metadata: { name } })) !== undefined,
+    policyExists: async (namespace, name) => (await read({ apiVersion: API_VERSION, kind: "BackupPolicy", metadata: { name, namespace } })) !== undefined,
+    snapshot: async (namespace, name) => {
+      try {
+        const obj = (await custom.getNamespacedCustomObject({ group: SNAPSHOT_GROUP, version: VERSION, namespace, plural: "snapshots", name })) as SnapshotObject;
+        return { found: true, snapshot: snapshotFacts(obj) };
+      } catch (err) {
+        return snapshotReadFailure(err, name);
+      }
+    },
   };
 }
 

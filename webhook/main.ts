@@ -32,7 +32,7 @@ const app = createApp({
   ready: () => synced,
   defaulting: { cluster: config.cluster, randomSuffix: () => randomSuffix((n) => randomBytes(n)) },
   lookups: lookups.context,
-  confirm: lookups.confirm,
+  prepare: lookups.prepare,
 });
 
 await cachesSynced(caches);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatFieldError, notFound } from "../field-errors.ts";
+import { formatFieldError } from "../field-errors.ts";
 import { validateBackupRun, validateRestoreRun } from "./runs.ts";
 import { fixedContext } from "./testing.ts";
 
@@ -42,8 +42,10 @@ describe("validateRestoreRun", () => {
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(validateRestoreRun(c.obj, c.old, ctx).errors.map(formatFieldError), c.errors ?? []));
 
-  it("asks the snapshot check once the rest is valid", () => {
-    const check = (_ns: string, _policy: string, snapshot: string) => [notFound("spec.snapshot", snapshot, "no such snapshot")];
-    assert.deepEqual(validateRestoreRun(restore({}), undefined, { ...ctx, check }).errors.map(formatFieldError), ['spec.snapshot: Not found: "app-1": no such snapshot']);
+  it("checks the snapshot once the rest is valid", () => {
+    const snapshot = () => ({ found: false }) as const;
+    assert.deepEqual(validateRestoreRun(restore({}), undefined, { ...ctx, snapshot }).errors.map(formatFieldError), [
+      'spec.snapshot: Not found: "app-1": no Snapshot with this name in namespace team-a; kubectl get snapshots -n team-a -l backup.podwarden.io/policy=app lists them',
+    ]);
   });
 });

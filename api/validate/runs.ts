@@ -10,6 +10,8 @@ import { immutable, notFound, required } from "../field-errors.ts";
 import { RestoreRun } from "../restorerun.ts";
 import type { RestoreRun as RestoreRunT } from "../restorerun.ts";
 import type { ValidationContext } from "./common.ts";
+import type { SnapshotAnswer } from "./restore-snapshot.ts";
+import { restoreSnapshotErrors } from "./restore-snapshot.ts";
 import { nameErrors, structuralErrors } from "./common.ts";
 
 function policyRefErrors(namespace: string, name: string, ctx: ValidationContext): FieldError[] {
@@ -36,8 +38,8 @@ export function validateBackupRun(obj: unknown, old: unknown, ctx: ValidationCon
 }
 
 export interface SnapshotCheck {
-  /** undefined when the snapshot index cannot say yet (checked again by the controller). */
-  readonly check?: (namespace: string, policy: string, snapshot: string) => FieldError[] | undefined;
+  /** The Snapshot a RestoreRun names, from the Snapshot API; absent where no API is wired. */
+  readonly snapshot?: (namespace: string, name: string) => SnapshotAnswer;
 }
 
 export function validateRestoreRun(obj: unknown, old: unknown, ctx: ValidationContext & SnapshotCheck): ValidationResult {
@@ -50,6 +52,9 @@ export function validateRestoreRun(obj: unknown, old: unknown, ctx: ValidationCo
   const errors = policyRefErrors(namespace, restore.spec.policyRef.name, ctx);
   if (restore.spec.snapshot.trim() === "") errors.push(required("spec.snapshot", "the name of the Snapshot to restore; kubectl get snapshots lists them"));
   for (const [i, pvc] of (restore.spec.volumes ?? []).entries()) errors.push(...nameErrors(`spec.volumes[${i}]`, pvc));
-  if (errors.length === 0 && ctx.check) errors.push(...(ctx.check(namespace, restore.spec.policyRef.name, restore.spec.snapshot) ?? []));
+  if (errors.length === 0 && ctx.snapshot) {
+    const target = { namespace, policy: restore.spec.policyRef.name, snapshot: restore.spec.snapshot, volumes: restore.spec.volumes };
+    errors.push(...restoreSnapshotErrors(target, ctx.snapshot(namespace, restore.spec.snapshot)));
+  }
   return { errors, warnings: [] };
 }

@@ -138,6 +138,13 @@ describe("kubectl apply through the admission webhook", () => {
     assert.match(all, /backuppolicy\.backup\.podwarden\.io\/pw-backup-app/);
   });
 
+  it("a RestoreRun is refused while its Snapshot cannot be checked (fail closed)", async () => {
+    const restore = { apiVersion: G, kind: "RestoreRun", metadata: { name: "restore-1", namespace: "team-a" }, spec: { policyRef: { name: "pw-backup-app" }, snapshot: "pw-backup-app-1" } };
+    const res = await apply(restore);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /spec\.snapshot: Invalid value: "pw-backup-app-1": cannot be checked now \(the Snapshot API answered/);
+  });
+
   it("a status update is not sent to the webhook (it may carry anything)", async () => {
     const res = await cp.kubectl(["patch", "backuppolicy", "pw-backup-app", "-n", "team-a", "--subresource=status", "--type=merge", "-p", '{"status":{"lastRun":"x"}}']);
     assert.equal(res.code, 0, res.stderr);

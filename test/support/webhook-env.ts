@@ -57,7 +57,7 @@ export async function startWebhookEnv(opts: { controllerManager?: boolean; clust
     ready: () => true,
     defaulting: { cluster: opts.cluster ?? "test", randomSuffix: () => `s${String(++n).padStart(7, "0")}` },
     lookups: lookups.context,
-    confirm: lookups.confirm,
+    prepare: lookups.prepare,
   });
   const tls = await issueLocalServingCert();
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
