@@ -1,0 +1,23 @@
+# One image, three entrypoints (webhook/main.ts, apiserver/main.ts, controller/main.ts):
+# Node 24 runs the TypeScript directly (type stripping); restic >= 0.17 is built from source
+# because Debian's is older; pg_dump/pg_restore come from Debian.
+FROM golang:1.24-bookworm AS restic
+RUN CGO_ENABLED=0 GOBIN=/out go install github.com/restic/restic/cmd/restic@v0.18.1
+
+FROM node:24-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=restic /out/restic /usr/local/bin/restic
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY api ./api
+COPY kube ./kube
+COPY certs ./certs
+COPY restic ./restic
+COPY webhook ./webhook
+COPY apiserver ./apiserver
+COPY controller ./controller
+USER 65532:65532
+ENTRYPOINT ["node"]
