@@ -2,7 +2,7 @@
  * Cold snapshot listing: the native reader in a new Node process vs `restic snapshots --json
  * --no-lock`, on one local v2 repository holding N snapshots.
  *
- *   node bench/snapshots-reader.ts [--counts 1000,10000] [--runs 3] [--concurrency 8]
+ *   node bench/snapshots-reader.ts [--counts 1000,10000] [--runs 3] [--concurrency 16]
  *
  * The repository is made by restic (init + one real backup); the other N-1 snapshot files are
  * sealed natively with the repository's master key exactly as restic writes them, and restic
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       child: { type: "string" },
       counts: { type: "string", default: "1000,10000" },
       runs: { type: "string", default: "3" },
-      concurrency: { type: "string", default: "8" },
+      concurrency: { type: "string", default: "16" },
     },
   });
   const concurrency = Number(values.concurrency);

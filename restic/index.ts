@@ -4,7 +4,7 @@
  * only local repositories may import `repository.ts` and `backend.ts` directly.
  * @module
  */
-export type { Backend, BackendDir } from "./backend.ts";
+export type { Backend, BackendDir, LocalBackend } from "./backend.ts";
 export { BACKEND_DIRS, localBackend } from "./backend.ts";
 export type { S3Backend, S3BackendOptions } from "./s3.ts";
 export { s3Backend } from "./s3.ts";
@@ -12,6 +12,8 @@ export type { ResticErrorCode } from "./errors.ts";
 export { RESTIC_ERROR_CODES, ResticRepoError, isResticRepoError } from "./errors.ts";
 export type { KeyCache, ListResult, OpenRepositoryOptions, Repository, SnapshotCache, SnapshotFileError } from "./repository.ts";
 export { openRepository } from "./repository.ts";
+export type { DecodePool } from "./decode-pool.ts";
+export { createDecodePool } from "./decode-pool.ts";
 export type { ResticSnapshot, SnapshotSummary } from "./snapshot.ts";
 export { compareSnapshots } from "./snapshot.ts";
 export type { ParsedTags } from "./tags.ts";

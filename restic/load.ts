@@ -1,14 +1,14 @@
 /**
- * Loading one snapshot file: hash check, MAC check, decryption, decompression, JSON shape.
- * Every way the file itself can be bad becomes a CorruptFile error naming the file.
+ * Turning one snapshot file's bytes into a snapshot: hash check, MAC check, decryption,
+ * decompression, JSON shape. Pure (no I/O), so it runs inline or in a decode worker. Every way
+ * the file itself can be bad becomes a CorruptFile error naming the repository and the file.
  * @module
  */
 import { createHash } from "node:crypto";
-import type { Backend } from "./backend.ts";
 import type { CryptoKey } from "./crypto.ts";
 import { DecryptError, decrypt } from "./crypto.ts";
 import type { ResticErrorCode } from "./errors.ts";
-import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
+import { ResticRepoError } from "./errors.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { SnapshotFormatError, parseSnapshot } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
@@ -21,66 +21,64 @@ export interface SnapshotFileError {
   readonly message: string;
 }
 
-export interface LoadContext {
-  readonly backend: Backend;
+/** What decoding needs: plain data, so it can be posted to a worker. */
+export interface DecodeContext {
+  /** The repository, as `Backend.describe()` prints it (for messages). */
+  readonly repository: string;
   readonly key: CryptoKey;
   readonly version: RepoVersion;
 }
 
-/** `undefined` when the file vanished between LIST and GET (a concurrent forget). */
-export type LoadResult = { readonly snapshot: ResticSnapshot } | { readonly error: SnapshotFileError } | undefined;
+/** `hashMismatch`: the bytes are not the file named `id` (restic reads such a file once more). */
+export type DecodeOutcome =
+  | { readonly id: string; readonly snapshot: ResticSnapshot }
+  | { readonly id: string; readonly error: SnapshotFileError }
+  | { readonly id: string; readonly hashMismatch: string };
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Loads and checks `snapshots/<id>`. Storage failures (unreachable, denied) are thrown. */
-export async function loadSnapshotFile(ctx: LoadContext, id: string): Promise<LoadResult> {
-  const file = `snapshots/${id}`;
-  try {
-    const bytes = await readVerified(ctx.backend, file, id);
-    return { snapshot: decodeSnapshot(ctx, id, bytes) };
-  } catch (err) {
-    if (err instanceof BackendNotFoundError) return undefined;
-    if (err instanceof ResticRepoError && err.code === "CorruptFile") {
-      return { error: { id, code: err.code, message: err.message } };
-    }
-    throw err;
-  }
+/** Checks SHA-256(bytes) == id, then decodes; never throws for a bad file. */
+export function decodeSnapshotFile(ctx: DecodeContext, id: string, bytes: Uint8Array): DecodeOutcome {
+  return decodeSnapshotFiles(ctx, [{ id, bytes }])[0] as DecodeOutcome;
 }
 
-/** Reads a content-addressed file and checks SHA-256(bytes) == name, re-reading once on a mismatch as restic does. */
-export async function readVerified(backend: Backend, file: string, id: string): Promise<Uint8Array> {
-  let bytes = await backend.read(file);
-  if (sha256Hex(bytes) === id) return bytes;
-  bytes = await backend.read(file);
-  const actual = sha256Hex(bytes);
-  if (actual === id) return bytes;
-  throw new ResticRepoError({
-    code: "CorruptFile",
-    repository: backend.describe(),
-    file,
-    detail: `content hash ${actual.slice(0, 16)}… does not match the file name; the file is damaged (restic check reports it too)`,
+/** decodeSnapshotFile for many files; outcome i is for file i. */
+export function decodeSnapshotFiles(ctx: DecodeContext, files: readonly { id: string; bytes: Uint8Array }[]): DecodeOutcome[] {
+  return files.map(({ id, bytes }) => {
+    const actual = sha256Hex(bytes);
+    if (actual !== id) return { id, hashMismatch: actual };
+    try {
+      const json = decodeUnpacked(decrypt(ctx.key, bytes), ctx.version);
+      return { id, snapshot: parseSnapshot(id, parseUnpackedJson(json)) };
+    } catch (err) {
+      return { id, error: corruptFile(ctx, id, err) };
+    }
   });
 }
 
-/** Decrypts, decompresses and parses the bytes of a snapshot file whose hash was checked. */
-export function decodeSnapshot(ctx: LoadContext, id: string, bytes: Uint8Array): ResticSnapshot {
-  try {
-    const json = decodeUnpacked(decrypt(ctx.key, bytes), ctx.version);
-    return parseSnapshot(id, parseUnpackedJson(json));
-  } catch (err) {
-    if (err instanceof DecryptError || err instanceof UnpackedFormatError || err instanceof SnapshotFormatError) {
-      throw new ResticRepoError({
-        code: "CorruptFile",
-        repository: ctx.backend.describe(),
-        file: `snapshots/${id}`,
-        detail: `${corruptHint(err)}: ${err.message}`,
-        cause: err,
-      });
-    }
-    throw err;
-  }
+function corruptFile(ctx: DecodeContext, id: string, err: unknown): SnapshotFileError {
+  if (!(err instanceof DecryptError || err instanceof UnpackedFormatError || err instanceof SnapshotFormatError)) throw err;
+  const e = new ResticRepoError({
+    code: "CorruptFile",
+    repository: ctx.repository,
+    file: `snapshots/${id}`,
+    detail: `${corruptHint(err)}: ${err.message}`,
+    cause: err,
+  });
+  return { id, code: e.code, message: e.message };
+}
+
+/** The error for a file whose content does not hash to its name (after one re-read). */
+export function hashMismatchError(repository: string, id: string, actual: string): SnapshotFileError {
+  const err = new ResticRepoError({
+    code: "CorruptFile",
+    repository,
+    file: `snapshots/${id}`,
+    detail: `content hash ${actual.slice(0, 16)}… does not match the file name; the file is damaged (restic check reports it too)`,
+  });
+  return { id, code: err.code, message: err.message };
 }
 
 function corruptHint(err: Error): string {

@@ -11,9 +11,10 @@ import type { CryptoKey } from "./crypto.ts";
 import { DecryptError, decrypt } from "./crypto.ts";
 import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
 import { findMasterKey } from "./keys.ts";
+import type { DecodePool } from "./decode-pool.ts";
+import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
-import { loadSnapshotFile } from "./load.ts";
-import { mapLimit } from "./pool.ts";
+import { loadSnapshots } from "./loader.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { ID_PATTERN, compareSnapshots } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
@@ -40,15 +41,17 @@ export interface OpenRepositoryOptions {
   readonly password: string;
   readonly keyCache?: KeyCache;
   readonly snapshotCache?: SnapshotCache;
-  /** Snapshot files fetched at once (default 8). */
+  /** Snapshot files read at once (default 16). */
   readonly concurrency?: number;
+  /** Decodes large listings off the main thread; default: a process-wide pool; `null`: always inline. */
+  readonly decodePool?: DecodePool | null;
   readonly log?: Logger;
 }
 
 export interface ListResult {
   /** Oldest first, like `restic snapshots`. */
   readonly snapshots: ResticSnapshot[];
-  /** Listed snapshot files that are damaged or do not decrypt; skipped, as restic skips them. */
+  /** Listed snapshot files that are damaged or do not decrypt, by ID; skipped, as restic skips them. */
   readonly errors: SnapshotFileError[];
 }
 
@@ -76,10 +79,11 @@ export function keyCacheKey(backend: Backend, password: string): string {
 export async function openRepository(opts: OpenRepositoryOptions): Promise<Repository> {
   const repository = opts.backend.describe();
   const sealedConfig = await readConfig(opts.backend);
+  const pool = opts.decodePool === null ? undefined : (opts.decodePool ?? defaultPool());
   const { key, config } = await unlock(opts, sealedConfig);
   const { id, version } = parseConfig(repository, config);
   opts.log?.debug({ repository, repositoryId: id, version }, "restic repository opened");
-  return createRepository({ ...opts, key, id, version });
+  return createRepository({ ...opts, key, id, version, pool });
 }
 
 async function readConfig(backend: Backend): Promise<Uint8Array> {
@@ -160,42 +164,51 @@ interface RepositoryState extends OpenRepositoryOptions {
   readonly key: CryptoKey;
   readonly id: string;
   readonly version: RepoVersion;
+  readonly pool: DecodePool | undefined;
+}
+
+const DEFAULT_CONCURRENCY = 16;
+
+let sharedPool: DecodePool | undefined;
+
+/** The process-wide decode pool, started on first use. */
+function defaultPool(): DecodePool {
+  sharedPool ??= createDecodePool({ size: defaultPoolSize() });
+  return sharedPool;
 }
 
 function createRepository(state: RepositoryState): Repository {
   const cache: SnapshotCache = state.snapshotCache ?? new Map<string, ResticSnapshot>();
-  const limit = state.concurrency ?? 8;
-  const ctx = { backend: state.backend, key: state.key, version: state.version };
   const location = state.backend.describe();
-  /** Loads in flight, shared by overlapping listSnapshots calls. */
-  const inflight = new Map<string, ReturnType<typeof loadSnapshotFile>>();
-  const load = (id: string): ReturnType<typeof loadSnapshotFile> => {
-    let p = inflight.get(id);
-    if (p === undefined) {
-      p = loadSnapshotFile(ctx, id).finally(() => inflight.delete(id));
-      inflight.set(id, p);
-    }
-    return p;
+  const load = {
+    backend: state.backend,
+    ctx: { repository: location, key: state.key, version: state.version },
+    concurrency: state.concurrency ?? DEFAULT_CONCURRENCY,
+    pool: state.pool,
+  };
+  /** Listings run one at a time, so overlapping callers find the first one's results cached. */
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const list = async (): Promise<ListResult> => {
+    const ids = (await state.backend.list("snapshots")).filter((n) => ID_PATTERN.test(n));
+    const missing = ids.filter((id) => cache.get(id) === undefined);
+    const loaded = await loadSnapshots(load, missing);
+    for (const s of loaded.snapshots) cache.set(s.id, s);
+    evict(cache, new Set(ids));
+    for (const e of loaded.errors) state.log?.warn({ repository: location, snapshot: e.id, code: e.code }, "restic snapshot file skipped");
+    const snapshots = ids.map((id) => cache.get(id)).filter((s) => s !== undefined);
+    const errors = loaded.errors.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { snapshots: snapshots.sort(compareSnapshots), errors };
   };
 
   return {
     id: state.id,
     version: state.version,
     location,
-    async listSnapshots() {
-      const ids = (await state.backend.list("snapshots")).filter((n) => ID_PATTERN.test(n));
-      const missing = ids.filter((id) => cache.get(id) === undefined);
-      const loaded = await mapLimit(missing, limit, load);
-      const errors: SnapshotFileError[] = [];
-      for (const result of loaded) {
-        if (result === undefined) continue;
-        if ("error" in result) errors.push(result.error);
-        else cache.set(result.snapshot.id, result.snapshot);
-      }
-      evict(cache, new Set(ids));
-      for (const e of errors) state.log?.warn({ repository: location, snapshot: e.id, code: e.code }, "restic snapshot file skipped");
-      const snapshots = ids.map((id) => cache.get(id)).filter((s) => s !== undefined);
-      return { snapshots: snapshots.sort(compareSnapshots), errors };
+    listSnapshots() {
+      const run = queue.then(list, list);
+      queue = run.catch(() => undefined);
+      return run;
     },
     async forgetSnapshot(id) {
       if (!ID_PATTERN.test(id)) {

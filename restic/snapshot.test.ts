@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SnapshotFormatError, compareSnapshots, parseSnapshot, timeKey } from "./snapshot.ts";
+import { SnapshotFormatError, compareSnapshots, goTime, parseSnapshot, timeKey } from "./snapshot.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 
 const ID = "a".repeat(64);
@@ -76,6 +76,22 @@ describe("parseSnapshot", () => {
       assert.throws(() => parseSnapshot(ID, c.doc), (err: unknown) => err instanceof SnapshotFormatError && c.field.test(err.message));
     });
   }
+});
+
+describe("goTime (times as restic prints them after Go re-encodes them)", () => {
+  const cases: [string, string][] = [
+    ["2025-03-04T05:06:07.123456789+01:00", "2025-03-04T05:06:07.123456789+01:00"],
+    ["2025-03-04T05:06:07.120000000Z", "2025-03-04T05:06:07.12Z"],
+    ["2025-03-04T05:06:07.000000000+05:30", "2025-03-04T05:06:07+05:30"],
+    ["2025-03-04T05:06:07+00:00", "2025-03-04T05:06:07Z"],
+    ["2025-03-04T05:06:07.1234567891Z", "2025-03-04T05:06:07.123456789Z"],
+    ["2025-03-04T05:06:07-08:00", "2025-03-04T05:06:07-08:00"],
+  ];
+  for (const [input, want] of cases) it(`${input} → ${want}`, () => assert.equal(goTime(input), want));
+  it("applies to time and the summary times", () => {
+    const s = parseSnapshot(ID, { ...base, time: "2025-01-01T00:00:00.500Z", summary: { backup_start: "2025-01-01T00:00:00.000Z" } });
+    assert.deepEqual([s.time, s.summary?.backup_start], ["2025-01-01T00:00:00.5Z", "2025-01-01T00:00:00Z"]);
+  });
 });
 
 describe("ordering", () => {

@@ -115,7 +115,21 @@ function requireTime(d: Doc, field: string, prefix = ""): string {
   if (typeof v !== "string" || Number.isNaN(Date.parse(v))) {
     throw new SnapshotFormatError(`${prefix}${field} must be an RFC 3339 time string, got ${JSON.stringify(v)}`);
   }
-  return v;
+  return goTime(v);
+}
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A time as Go prints it after parsing (restic re-encodes every snapshot it lists): at most 9
+ * fraction digits without trailing zeros, and a zero offset as `Z`. Other offsets are kept.
+ */
+export function goTime(time: string): string {
+  const m = RFC3339.exec(time);
+  if (m === null) return time;
+  const fraction = (m[2] ?? "").slice(0, 9).replace(/0+$/, "");
+  const zone = m[3] === "+00:00" || m[3] === "-00:00" ? "Z" : m[3];
+  return `${m[1]}${fraction === "" ? "" : `.${fraction}`}${zone}`;
 }
 
 function requireId(d: Doc, field: string): string {
@@ -176,6 +190,11 @@ function nonZero(v: number | undefined): number | undefined {
 
 function nonEmptyList(v: string[] | undefined): string[] | undefined {
   return v !== undefined && v.length === 0 ? undefined : v;
+}
+
+/** Freezes a snapshot and everything in it (one cloned from a worker arrives unfrozen). */
+export function freezeSnapshot(s: ResticSnapshot): ResticSnapshot {
+  return deepFreeze(s);
 }
 
 function deepFreeze<T>(value: T): T {

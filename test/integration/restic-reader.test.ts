@@ -9,10 +9,13 @@ import { join } from "node:path";
 import { localBackend } from "../../restic/backend.ts";
 import { ResticRepoError } from "../../restic/errors.ts";
 import { openRepository } from "../../restic/repository.ts";
+import type { ResticSnapshot } from "../../restic/snapshot.ts";
 import { parseTags } from "../../restic/tags.ts";
-import { countingBackend } from "../../restic/testing.ts";
+import { findMasterKey } from "../../restic/keys.ts";
+import { POOL_MIN_FILES } from "../../restic/loader.ts";
+import { countingBackend, writeSnapshotFiles } from "../../restic/testing.ts";
 import type { ResticCliOptions } from "../support/restic-cli.ts";
-import { assertSameAsRestic, resticBackup, resticBin, resticInit, resticSnapshots } from "../support/restic-cli.ts";
+import { assertSameAsRestic, resticBackup, resticBin, resticInit, resticSnapshots, runRestic } from "../support/restic-cli.ts";
 
 const PASSWORD = "integration-pw";
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -39,7 +42,9 @@ async function makeRepo(root: string, version: 1 | 2, src: Record<"a" | "b", str
   const cli: ResticCliOptions = { repo: join(root, `repo-v${version}`), password: PASSWORD };
   await resticInit({ ...cli, version });
   await resticBackup({ ...cli, dir: src.a, tags: ["policy=web", "run=web-1", "pvc=data"] });
-  await resticBackup({ ...cli, dir: src.b, tags: ["policy=web", "run=web-1", "pvc=logs"], host: "other-host", excludes: ["*.tmp"] });
+  const logs = await resticBackup({ ...cli, dir: src.b, tags: ["policy=web", "run=web-1", "pvc=logs"], host: "other-host", excludes: ["*.tmp"] });
+  // Changing tags rewrites the snapshot under a new ID that records the first one in `original`.
+  await runRestic(cli, ["tag", "--add", "retagged", logs]);
   await writeFile(join(src.a, "three.txt"), `three v${version}\n`);
   await resticBackup({ ...cli, dir: src.a, tags: ["policy=web", "run=web-2", "pvc=data", "manual"], env: { TZ: "Asia/Kolkata" } });
   if (runsAsRoot) {
@@ -89,6 +94,17 @@ async function copyRepo(version: 1 | 2, name: string): Promise<ResticCliOptions>
   return { ...cli, repo };
 }
 
+/** The fixtures exercise every optional field, so the field-by-field comparison covers them all. */
+function assertFixturesCovered(snapshots: readonly ResticSnapshot[]): void {
+  const third = snapshots[2];
+  assert.ok(third?.parent !== undefined && third.time.endsWith("+05:30"), "parent and the backup host's offset");
+  const retagged = snapshots.find((s) => s.original !== undefined);
+  assert.ok(retagged?.excludes?.includes("*.tmp") && retagged.hostname === "other-host" && retagged.tags?.includes("retagged"));
+  assert.ok(snapshots.every((s) => s.summary !== undefined && s.program_version !== undefined));
+  if (runsAsRoot) assert.deepEqual([snapshots[3]?.uid, snapshots[3]?.gid, snapshots[3]?.username], [65534, 65534, "nobody"]);
+  assert.deepEqual(parseTags(third.tags), { policy: "web", run: "web-2", pvc: "data", other: ["manual"] });
+}
+
 for (const version of [1, 2] as const) {
   describe(`restic repository v${version} on a local path`, () => {
     it("lists what restic snapshots --json --no-lock prints, field by field", async () => {
@@ -100,13 +116,7 @@ for (const version of [1, 2] as const) {
       const theirs = await resticSnapshots(cli);
       assert.equal(theirs.length, runsAsRoot ? 4 : 3);
       assertSameAsRestic(snapshots, theirs);
-      // The fixtures exercise the optional fields, so the comparison above covers them.
-      const third = snapshots[2];
-      assert.ok(third?.parent !== undefined && third.time.endsWith("+05:30"), "parent and the backup host's offset");
-      assert.ok(snapshots[1]?.excludes?.includes("*.tmp") && snapshots[1].hostname === "other-host");
-      assert.ok(snapshots.every((s) => s.summary !== undefined && s.program_version !== undefined));
-      if (runsAsRoot) assert.deepEqual([snapshots[3]?.uid, snapshots[3]?.gid, snapshots[3]?.username], [65534, 65534, "nobody"]);
-      assert.deepEqual(parseTags(third.tags), { policy: "web", run: "web-2", pvc: "data", other: ["manual"] });
+      assertFixturesCovered(snapshots);
     });
 
     it("a second list reads no snapshot file again", async () => {
@@ -148,6 +158,27 @@ for (const version of [1, 2] as const) {
     });
   });
 }
+
+describe("many snapshots (decoded in worker threads)", () => {
+  it("restic lists natively sealed snapshot files, and the reader agrees field by field", async () => {
+    const cli = await copyRepo(2, "many-v2");
+    const backend = localBackend(cli.repo);
+    const key = await findMasterKey({ backend, password: PASSWORD });
+    const template = (await resticSnapshots(cli))[0] ?? {};
+    const { id: _id, short_id: _short, ...doc } = template;
+    const docs = Array.from({ length: POOL_MIN_FILES + 20 }, (_, i) => ({
+      ...doc,
+      time: `2031-02-03T04:05:${String(i % 60).padStart(2, "0")}.${String(i).padStart(9, "0")}+02:00`,
+      tags: ["policy=many", `run=many-${i}`, "pvc=data"],
+    }));
+    await writeSnapshotFiles({ root: cli.repo, key, version: 2, docs });
+    const theirs = await resticSnapshots(cli);
+    const { snapshots, errors } = await (await openRepository({ backend, password: PASSWORD })).listSnapshots();
+    assert.deepEqual(errors, []);
+    assert.equal(theirs.length, docs.length + (runsAsRoot ? 4 : 3));
+    assertSameAsRestic(snapshots, theirs);
+  });
+});
 
 describe("opening fails with a typed error", () => {
   it("wrong password → WrongPassword, without the password in the message", async () => {

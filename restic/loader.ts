@@ -1,0 +1,113 @@
+/**
+ * Fetching and decoding many snapshot files. Few files: read through the backend with bounded
+ * concurrency and decode inline. Many files: decode in the worker pool, batch by batch, and for
+ * local repositories let the workers read the files too.
+ * @module
+ */
+import type { Backend } from "./backend.ts";
+import { localRootOf, localStorageError } from "./backend.ts";
+import type { DecodeItem, DecodePool, PoolOutcome } from "./decode-pool.ts";
+import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
+import type { DecodeContext, SnapshotFileError } from "./load.ts";
+import { decodeSnapshotFile, decodeSnapshotFiles, hashMismatchError } from "./load.ts";
+import { mapLimit } from "./pool.ts";
+import type { ResticSnapshot } from "./snapshot.ts";
+
+/**
+ * Below this many files, starting workers and posting batches costs more than it saves (measured
+ * on 2 cores: 1,000 files 100 ms inline vs 150 ms in workers; 10,000 files about 20 % faster in
+ * workers on an idle machine). Steady-state listings fetch only new snapshots and stay inline.
+ */
+export const POOL_MIN_FILES = 2048;
+const BATCH_SIZE = 128;
+/** Batches in flight: one being read while another is decoded. */
+const BATCHES_IN_FLIGHT = 2;
+
+export interface LoadOptions {
+  readonly backend: Backend;
+  readonly ctx: DecodeContext;
+  /** Files read at once through the backend. */
+  readonly concurrency: number;
+  readonly pool?: DecodePool;
+}
+
+export interface Loaded {
+  readonly snapshots: ResticSnapshot[];
+  readonly errors: SnapshotFileError[];
+}
+
+/** Loads `snapshots/<id>` for every id. Files gone since the listing are skipped; storage failures are thrown. */
+export async function loadSnapshots(opts: LoadOptions, ids: readonly string[]): Promise<Loaded> {
+  const pool = ids.length >= POOL_MIN_FILES ? opts.pool : undefined;
+  const root = localRootOf(opts.backend);
+  const out: Loaded = { snapshots: [], errors: [] };
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += BATCH_SIZE) batches.push(ids.slice(i, i + BATCH_SIZE));
+  const workersRead = pool !== undefined && root !== undefined;
+  await mapLimit(batches, workersRead ? 2 * pool.size : BATCHES_IN_FLIGHT, async (batch) => {
+    const outcomes = workersRead ? await inWorkers(opts, pool, root, batch) : await viaBackend(opts, pool, batch);
+    for (const o of outcomes) await collect(opts, o, out);
+  });
+  return out;
+}
+
+/** Local repository, many files: the workers read and decode; a failed worker falls back to the backend. */
+async function inWorkers(opts: LoadOptions, pool: DecodePool, root: string, batch: readonly string[]): Promise<PoolOutcome[]> {
+  try {
+    return await pool.readAndDecode(opts.ctx, root, batch);
+  } catch {
+    return viaBackend(opts, undefined, batch);
+  }
+}
+
+async function viaBackend(opts: LoadOptions, pool: DecodePool | undefined, batch: readonly string[]): Promise<PoolOutcome[]> {
+  const perBatch = Math.max(1, Math.ceil(opts.concurrency / BATCHES_IN_FLIGHT));
+  const read = await mapLimit(batch, perBatch, (id) => readFile(opts.backend, id));
+  const items = read.filter((r) => r !== undefined && "bytes" in r);
+  const unreadable = read.filter((r) => r !== undefined && "error" in r);
+  return [...unreadable, ...(await decodeItems(opts.ctx, items, pool))];
+}
+
+/** Decodes in a worker when there is a pool; a failed worker must not fail the listing, so then inline. */
+async function decodeItems(ctx: DecodeContext, items: readonly DecodeItem[], pool: DecodePool | undefined): Promise<PoolOutcome[]> {
+  if (pool !== undefined && items.length > 0) {
+    try {
+      return await pool.decode(ctx, items);
+    } catch {
+      // fall through
+    }
+  }
+  return decodeSnapshotFiles(ctx, items);
+}
+
+/** The file's bytes; undefined when it is gone; an error outcome when only this file is unusable. */
+async function readFile(backend: Backend, id: string): Promise<DecodeItem | { id: string; error: SnapshotFileError } | undefined> {
+  try {
+    return { id, bytes: await backend.read(`snapshots/${id}`) };
+  } catch (err) {
+    if (err instanceof BackendNotFoundError) return undefined;
+    if (err instanceof ResticRepoError && err.code === "CorruptFile") return { id, error: { id, code: err.code, message: err.message } };
+    throw err;
+  }
+}
+
+/** Adds one outcome; a hash mismatch is read once more, as restic does, before it counts as damage. */
+async function collect(opts: LoadOptions, o: PoolOutcome, out: Loaded): Promise<void> {
+  if ("snapshot" in o) out.snapshots.push(o.snapshot);
+  else if ("error" in o) out.errors.push(o.error);
+  else if ("ioError" in o) {
+    const err = localStorageError(Object.assign(new Error(o.ioError.message), { code: o.ioError.code }), opts.backend.describe(), `snapshots/${o.id}`);
+    if (!(err instanceof ResticRepoError && err.code === "CorruptFile")) throw err;
+    out.errors.push({ id: o.id, code: err.code, message: err.message });
+  } else if ("hashMismatch" in o) {
+    const again = await readFile(opts.backend, o.id);
+    if (again === undefined) return;
+    if ("error" in again) {
+      out.errors.push(again.error);
+      return;
+    }
+    const retry = decodeSnapshotFile(opts.ctx, o.id, again.bytes);
+    if ("hashMismatch" in retry) out.errors.push(hashMismatchError(opts.ctx.repository, o.id, retry.hashMismatch));
+    else await collect(opts, retry, out);
+  }
+}
