@@ -1,8 +1,18 @@
 /**
  * The sandbox's demo objects: a namespace, an S3 StorageConnection with its credentials
- * Secret, a small Deployment with a PVC, and a BackupPolicy for it.
+ * Secret, a small Deployment on the PVC demo-data (created bound beforehand), and a
+ * BackupPolicy for it.
  * @module
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** A few files in the demo PVC, so there is something to back up. */
+export function writeDemoData(dir: string): void {
+  mkdirSync(join(dir, "uploads"), { recursive: true });
+  writeFileSync(join(dir, "app.db"), "demo database\n".repeat(1000));
+  for (let i = 0; i < 20; i++) writeFileSync(join(dir, "uploads", `photo-${i}.txt`), `photo ${i}\n`.repeat(100));
+}
 
 export interface DemoS3 {
   readonly endpoint: string;
@@ -17,7 +27,6 @@ export function demoObjects(s3: DemoS3): object[] {
   const labels = { app: "demo-app" };
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: "podwarden-system" } },
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } },
     {
       apiVersion: "v1",
       kind: "Secret",
@@ -29,12 +38,6 @@ export function demoObjects(s3: DemoS3): object[] {
       kind: "StorageConnection",
       metadata: { name: "sandbox-s3" },
       spec: { type: "s3", s3: { endpoint: s3.endpoint, bucket: s3.bucket, credentialsSecretRef: { namespace: "podwarden-system", name: "sandbox-s3" } } },
-    },
-    {
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name: "demo-data", namespace: "demo" },
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
     },
     {
       apiVersion: "apps/v1",

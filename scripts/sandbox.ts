@@ -1,7 +1,9 @@
 /**
- * The local sandbox: a real control plane (etcd, kube-apiserver, kube-controller-manager), an
- * S3 server, our CRDs, our webhook (its real main.ts, as a child process) registered with a
- * caBundle, and a demo namespace with a StorageConnection and a BackupPolicy. Up until Ctrl-C.
+ * The local sandbox: a real control plane (etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler), an S3 server, the kubelet stand-ins (a KWOK node for workloads, the node
+ * agent for our Jobs), our CRDs, our webhook (its real main.ts, as a child process) registered
+ * with a caBundle, and a demo workload with data on its PVC, a StorageConnection and a
+ * BackupPolicy. Up until Ctrl-C.
  * Usage: scripts/run.sh [--dir DIR]
  * @module
  */
@@ -20,7 +22,10 @@ import { startProcess } from "../test/env/supervisor.ts";
 import type { SupervisedProcess } from "../test/env/supervisor.ts";
 import { waitFor } from "../test/env/wait.ts";
 import { yamlIn } from "../test/support/webhook-env.ts";
-import { demoObjects } from "./sandbox-demo.ts";
+import { demoObjects, writeDemoData } from "./sandbox-demo.ts";
+import { createBoundClaim, startKwok } from "../test/env/kwok.ts";
+import { startScheduler } from "../test/env/scheduler.ts";
+import { startNodeAgent } from "../test/node-agent/agent.ts";
 
 const { values } = parseArgs({ options: { dir: { type: "string", default: join(tmpdir(), "podwarden-sandbox") } } });
 const dir = values.dir;
@@ -60,11 +65,19 @@ const [cp, s3] = await Promise.all([
   startS3Server({ dir: join(dir, "s3"), binDir: tools.binDir }),
 ]);
 await s3.createBucket("backups").catch(() => undefined);
+say("starting kube-scheduler, a KWOK node and the node agent");
+const root = join(dir, "nodes");
+await startScheduler(cp, { dir: join(dir, "scheduler"), binDir: tools.binDir });
+const kwok = await startKwok(cp, { dir: join(dir, "kwok"), root, binDir: tools.binDir });
+await startNodeAgent({ kubeconfigPath: cp.kubeconfigPath, root });
 say("installing the CRDs");
 await installCRDs(cp, yamlIn("manifests/crds"));
 say("starting the admission webhook");
 const webhook = await startWebhook(cp);
 say("creating the demo objects");
+await cp.kubectlOk(["create", "namespace", "demo"]);
+const dataDir = await createBoundClaim(cp, { namespace: "demo", claim: "demo-data", root });
+writeDemoData(dataDir);
 const demo = stringify({ apiVersion: "v1", kind: "List", items: demoObjects({ ...s3, bucket: "backups" }) });
 await waitFor(async () => (await cp.kubectl(["apply", "-f", "-"], { input: demo })).code === 0, { what: "the demo objects admitted by the webhook", timeoutMs: 30_000 });
 writeFileSync(join(dir, "env.sh"), `export KUBECONFIG='${cp.kubeconfigPath}'\n`);
@@ -76,6 +89,8 @@ PodWarden sandbox is up (control plane cold start ${cp.timings.total.toFixed(1)}
   kubectl get storageconnections
   kubectl get backuppolicies -A
   kubectl get backuppolicy pw-backup-demo-app -n demo -o yaml
+  kubectl get pods -n demo -o wide          # Running on ${kwok.nodeName}
+  kubectl exec -n demo deploy/demo-app -- ls  # runs in the PVC's directory: ${dataDir}
   kubectl explain backuppolicy.spec
 
 Ctrl-C stops everything.
