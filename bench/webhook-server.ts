@@ -5,17 +5,9 @@
  */
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { createLogger } from "../kube/log.ts";
-import { createApp } from "../webhook/app.ts";
-import { testLookups } from "../webhook/testing.ts";
+import { testApp, testLookups } from "../webhook/testing.ts";
 
 const [certPem, keyPem] = [process.env["BENCH_CERT"] ?? "", process.env["BENCH_KEY"] ?? ""];
-const app = createApp({
-  log: createLogger({ name: "webhook-bench", level: "warn" }),
-  ready: () => true,
-  defaulting: { cluster: "bench", randomSuffix: () => "abcd1234" },
-  lookups: testLookups(),
-});
-const server = createServer({ cert: certPem, key: keyPem }, app);
+const server = createServer({ cert: certPem, key: keyPem }, testApp(testLookups(), "bench"));
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import type { ValidationContext } from "../api/index.ts";
 import { fixedContext } from "../api/validate/testing.ts";
 import { createLogger } from "../kube/log.ts";
+import type { Express } from "express";
 import { createApp } from "./app.ts";
 
 export interface TestServer {
@@ -18,13 +19,18 @@ export interface TestServer {
 export const testLookups = (): ValidationContext =>
   fixedContext({ storage: ["nas"], policies: ["team-a/pw-backup-app"], workloads: { "team-a/Deployment/app": { replicas: 1 } } });
 
-export async function startTestServer(lookups: ValidationContext = testLookups()): Promise<TestServer> {
-  const app = createApp({
+/** The production app with fixed lookups and a fixed repository suffix. */
+export function testApp(lookups: ValidationContext = testLookups(), cluster = "test"): Express {
+  return createApp({
     log: createLogger({ name: "webhook-test", level: "silent" }),
     ready: () => true,
-    defaulting: { cluster: "test", randomSuffix: () => "abcd1234" },
+    defaulting: { cluster, randomSuffix: () => "abcd1234" },
     lookups,
   });
+}
+
+export async function startTestServer(lookups: ValidationContext = testLookups()): Promise<TestServer> {
+  const app = testApp(lookups);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
