@@ -237,3 +237,24 @@ test("delete: dryRun, precondition 409, then forget and 404", async () => {
   assert.equal((await h.get(path)).status, 404);
   assert.equal((await del({})).status, 404);
 });
+
+test("delete by the namespace controller: answered as done, nothing forgotten, the row stays", async () => {
+  h.tokens.users.set("nsctl-token", { username: "system:serviceaccount:kube-system:namespace-controller", groups: ["system:serviceaccounts"] });
+  h.tokens.users.set("kcm-admin-token", { username: "admin", groups: ["system:masters"] });
+  const path = `${BASE}/namespaces/shop/snapshots/web-1`;
+  const uid = ((await json(await h.get(path))).metadata as J)["uid"];
+  const forgottenBefore = [...h.sources.forgotten];
+  const cases = [
+    { name: "namespace controller ServiceAccount", token: "nsctl-token", agent: "kube-controller-manager/v1.33.13 (linux/amd64) kubernetes/abcdef0/namespace-controller" },
+    { name: "controller manager with admin credentials", token: "kcm-admin-token", agent: "kube-controller-manager/v1.33.13 (linux/amd64) kubernetes/abcdef0/namespace-controller" },
+  ];
+  for (const c of cases) {
+    const r = await h.get(path, { method: "DELETE", token: c.token, headers: { "User-Agent": c.agent, "Content-Type": "application/json" }, body: "{}" });
+    assert.equal(r.status, 200, c.name);
+    assert.deepEqual(await json(r), { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: "web-1", group: G, kind: "snapshots", uid } }, c.name);
+  }
+  assert.deepEqual(h.sources.forgotten, forgottenBefore);
+  assert.equal((await h.get(path)).status, 200);
+  const gone = await h.get(`${BASE}/namespaces/shop/snapshots/nope`, { method: "DELETE", token: "nsctl-token" });
+  assert.equal(gone.status, 404);
+});

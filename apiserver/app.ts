@@ -66,7 +66,7 @@ function serveResource(ctx: Context, info: ResourceInfo, req: Request, res: Resp
   if (info.verb === "watch") return watchTarget(ctx, info, req, res);
   if (namespace === undefined || name === undefined) throw pathNotFound();
   if (info.verb === "get") return handleGet(ctx, req, res, { namespace, name });
-  if (info.verb === "delete") return handleDelete(ctx.index, req, res, { namespace, name });
+  if (info.verb === "delete") return handleDelete(ctx, req, res, { namespace, name });
   throw methodNotAllowed(info.verb);
 }
 

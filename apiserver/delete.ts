@@ -1,12 +1,21 @@
 /**
  * DELETE of one Snapshot: DeleteOptions (body or dryRun query), preconditions (409), then the
- * index forgets every restic snapshot of the logical one and emits DELETED.
+ * index forgets every restic snapshot of the logical one and emits DELETED. Deletes by the
+ * namespace controller are answered as done but forget nothing (namespace-cleanup.ts).
  * @module
  */
 import type { Request, Response } from "express";
+import type { Logger } from "../kube/log.ts";
+import type { RequestAuth } from "./auth-middleware.ts";
 import { badRequest, conflict, deleted, internalError, notFound, unsupportedMediaType } from "./errors.ts";
 import type { DeleteRequest, SnapshotIndex } from "./index.ts";
+import { isNamespaceCleanup } from "./namespace-cleanup.ts";
 import { sendJSON, setWarnings } from "./respond.ts";
+
+export interface DeleteContext {
+  readonly index: SnapshotIndex;
+  readonly log: Logger;
+}
 
 interface DeleteOptionsBody {
   readonly kind?: unknown;
@@ -64,11 +73,27 @@ export function deleteRequest(query: URLSearchParams, body: DeleteOptionsBody): 
   return { dryRun: dry.length > 0, ...(preconditions === undefined ? {} : { preconditions }) };
 }
 
-export async function handleDelete(index: SnapshotIndex, req: Request, res: Response, id: { namespace: string; name: string }): Promise<void> {
+/**
+ * The namespace controller's delete: answered like a successful delete, nothing is forgotten
+ * (deleting a namespace never deletes backups; the rows leave with the BackupPolicies).
+ */
+function keepForNamespaceDeletion(ctx: DeleteContext, res: Response, id: { namespace: string; name: string }, username: string): void {
+  const stored = ctx.index.get(id.namespace, id.name);
+  if (stored === undefined) throw notFound(id.name);
+  ctx.log.info({ namespace: id.namespace, snapshot: id.name, user: username }, "snapshot delete by the namespace controller answered without forgetting");
+  sendJSON(res, 200, deleted(id.name, stored.object.metadata.uid ?? ""));
+}
+
+export async function handleDelete(ctx: DeleteContext, req: Request, res: Response, id: { namespace: string; name: string }): Promise<void> {
+  const { index } = ctx;
   const query = new URL(req.originalUrl, "http://local").searchParams;
   const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
   const request = deleteRequest(query, parseDeleteBody(raw, req.headers["content-type"]));
   setWarnings(res, index.problems(id.namespace));
+  const auth = res.locals["auth"] as RequestAuth | undefined;
+  if (auth !== undefined && isNamespaceCleanup({ username: auth.user.username, userAgent: req.headers["user-agent"] })) {
+    return keepForNamespaceDeletion(ctx, res, id, auth.user.username);
+  }
   let result;
   try {
     result = await index.delete(id.namespace, id.name, request);

@@ -163,3 +163,22 @@ test("delete forgets every restic snapshot, honours preconditions and dryRun", a
   await assert.rejects(index.delete("shop", "web-e1000000", { dryRun: false }), /repository is locked/);
   assert.ok(index.get("shop", "web-e1000000"), "a failed forget keeps the row");
 });
+
+test("onListed: told every listing's outcome, not a gone policy's", async () => {
+  const sources = new MemorySources();
+  const seen: string[] = [];
+  const index = createSnapshotIndex({
+    sources,
+    runs: new MemoryRuns(),
+    clock: manualClock(),
+    log: silentLog,
+    onListed: (e) => seen.push(`${e.policy.name}:${e.problem?.reason ?? "ok"}:${e.unreadable.length}`),
+  });
+  sources.set(web, [resticSnap({ id: hexId("a1"), policy: "web", run: "web-1", pvc: "data" })], [{ id: hexId("bad"), code: "CorruptFile", message: "bad MAC" }]);
+  sources.fail(db, "WrongPassword", "restic repository /db: wrong password");
+  await index.refreshAll();
+  await index.refresh("shop/web");
+  sources.remove(db);
+  await index.refresh("shop/db");
+  assert.deepEqual(seen.sort(), ["db:WrongPassword:0", "web:ok:1", "web:ok:1"]);
+});

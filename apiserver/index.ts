@@ -13,7 +13,7 @@ import type { LogicalSnapshot } from "./grouping.ts";
 import { createPolicyStore } from "./policy-store.ts";
 import type { PolicyState, PolicyStore, StoredSnapshot } from "./policy-store.ts";
 import { parsePolicyKey, policyKey } from "./types.ts";
-import type { Clock, Every, PolicyRef, RunStatusLookup, SnapshotSources, SourceFailure } from "./types.ts";
+import type { Clock, Every, PolicyRef, RunStatusLookup, SnapshotReadError, SnapshotSources, SourceFailure } from "./types.ts";
 
 export type { StoredSnapshot } from "./policy-store.ts";
 
@@ -28,6 +28,16 @@ export interface IndexDeps {
   readonly eventCapacity?: number;
   /** Repository listings at once, over all refreshes (default 4). */
   readonly concurrency?: number;
+  /** Told after every listing of a policy's repository (not when the policy is gone). */
+  readonly onListed?: (e: ListedEvent) => void;
+}
+
+/** The outcome of one listing: `problem` set when the repository could not be listed. */
+export interface ListedEvent {
+  readonly policy: PolicyRef;
+  readonly problem?: SourceFailure;
+  /** Snapshot files that could not be read (the others were listed). */
+  readonly unreadable: readonly SnapshotReadError[];
 }
 
 /** A degraded policy (or, with policy undefined, the policy catalogue itself). */
@@ -146,6 +156,7 @@ class Index implements SnapshotIndex {
     if (st.dropped) return;
     st.problem = undefined;
     st.readErrors = result.errors;
+    this.tell({ policy: ref, unreadable: result.errors });
     // restic snapshot files are content-addressed: same IDs and same runs mean same objects.
     const fingerprint = `${result.repositoryId}\n${snapshots.map((s) => s.id).sort().join(",")}\n${JSON.stringify([...runs].sort(([a], [b]) => (a < b ? -1 : 1)))}`;
     if (fingerprint === st.fingerprint) return;
@@ -164,6 +175,15 @@ class Index implements SnapshotIndex {
       this.deps.log.warn({ policy: policyKey(st.ref), reason: error.reason, error: error.message }, "snapshot repository degraded");
     }
     st.problem = error;
+    this.tell({ policy: st.ref, problem: error, unreadable: [] });
+  }
+
+  private tell(e: ListedEvent): void {
+    try {
+      this.deps.onListed?.(e);
+    } catch (err) {
+      this.deps.log.warn({ policy: policyKey(e.policy), error: errorMessage(err) }, "snapshot listing observer failed");
+    }
   }
 
   private refreshRef(ref: PolicyRef): Promise<void> {

@@ -50,7 +50,7 @@ test("runInfoOf keeps the phase and the volumes the grouping reads", () => {
 test("refresh triggers fire when a run's phase or snapshots change, not otherwise", async () => {
   const runs = mapCache<RunObject>();
   const policies = mapCache<KubernetesObject>();
-  const caches = { runs: runs.cache, policies: policies.cache } as unknown as KubeCaches;
+  const caches = { runs: runs.cache, policies: policies.cache, storage: mapCache<KubernetesObject>().cache } as unknown as KubeCaches;
   const refreshed: string[] = [];
   wireRefreshTriggers(caches, (k) => refreshed.push(k));
   runs.put(run("r1", "Running", [{ pvc: "data" }]));
@@ -64,4 +64,22 @@ test("refresh triggers fire when a run's phase or snapshots change, not otherwis
   const lookup = await cachedRunLookup(runs.cache).runs({ namespace: "shop", name: "web" });
   assert.deepEqual([...lookup.keys()], ["r2"]);
   assert.equal((await cachedRunLookup(runs.cache).runs({ namespace: "shop", name: "other" })).size, 0);
+});
+
+test("a StorageConnection's spec change refreshes the policies that use it; status-only updates do not", () => {
+  const storage = mapCache<KubernetesObject & { metadata: { generation?: number } }>();
+  const policies = mapCache<KubernetesObject & { spec?: { storageRef?: { name?: string } } }>();
+  const caches = { runs: mapCache<RunObject>().cache, policies: policies.cache, storage: storage.cache } as unknown as KubeCaches;
+  const refreshed: string[] = [];
+  wireRefreshTriggers(caches, (k) => refreshed.push(k));
+  const policy = (ns: string, name: string, sc: string) => ({ metadata: { namespace: ns, name }, spec: { storageRef: { name: sc } } });
+  const sc = (generation: number) => ({ metadata: { name: "nas", generation } });
+  policies.put(policy("shop", "web", "nas"));
+  policies.put(policy("ops", "db", "s3"));
+  refreshed.length = 0;
+  storage.put(sc(1));
+  storage.put(sc(1));
+  storage.put(sc(2));
+  storage.remove(sc(2));
+  assert.deepEqual(refreshed, ["shop/web", "shop/web", "shop/web"]);
 });

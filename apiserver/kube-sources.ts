@@ -1,21 +1,25 @@
 /**
  * Kubernetes side of the Snapshot index: watch-backed caches of BackupPolicies,
- * StorageConnections and BackupRuns, Secret reads (cached briefly), the RunStatusLookup, and
- * the refresh triggers (a run's status changed, a policy appeared or went away).
+ * StorageConnections and BackupRuns, Secret reads (cached briefly), the RunStatusLookup, the
+ * refresh triggers (a run's status changed, a policy appeared or went away), and the
+ * server-side apply of a policy's SnapshotsAvailable condition.
  * @module
  */
-import { CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import { API_VERSION, GROUP, VERSION } from "../api/group.ts";
+import type { Condition } from "../api/meta.ts";
 import { startCache } from "../kube/informer.ts";
 import type { Cache } from "../kube/informer.ts";
 import type { Logger } from "../kube/log.ts";
+import { CONDITION_FIELD_MANAGER } from "./policy-conditions.ts";
+import type { PolicyView } from "./policy-conditions.ts";
 import type { PolicyLike, StorageLike } from "./repo-sources.ts";
 import { createTtlCache } from "./ttl-cache.ts";
 import { RUN_PHASES } from "./types.ts";
 import type { Clock, PolicyRef, RunInfo, RunPhase, RunStatusLookup, RunVolumeInfo } from "./types.ts";
 
-type PolicyObject = KubernetesObject & PolicyLike;
+type PolicyObject = KubernetesObject & PolicyLike & PolicyView;
 type StorageObject = KubernetesObject & StorageLike;
 
 /** The fields of a BackupRun the index reads. */
@@ -84,7 +88,8 @@ function runSignature(run: RunObject | undefined): string {
 
 /**
  * Calls `refresh(namespace/policy)` when a run's phase or volume snapshots change (so a new
- * snapshot shows within moments of its run completing) and when a policy appears or changes.
+ * snapshot shows within moments of its run completing), when a policy appears or changes, and
+ * when the spec of the StorageConnection it uses changes.
  */
 export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: string) => void): void {
   const seen = new Map<string, string>();
@@ -104,6 +109,30 @@ export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: str
   caches.policies.onChange((p) => {
     if (p.metadata?.namespace && p.metadata.name) refresh(`${p.metadata.namespace}/${p.metadata.name}`);
   });
+  wireStorageTrigger(caches, refresh);
+}
+
+/**
+ * A StorageConnection that appears, goes, or changes its spec (generation) refreshes the
+ * policies that use it, so a fixed endpoint or bucket clears their degraded state at once.
+ * Status-only updates (the controller's reachability probe) refresh nothing.
+ */
+function wireStorageTrigger(caches: KubeCaches, refresh: (policyKey: string) => void): void {
+  const seen = new Map<string, number>();
+  caches.storage.onChange((sc) => {
+    const name = sc.metadata?.name;
+    if (!name) return;
+    const current = caches.storage.get(name);
+    const generation = current === undefined ? -1 : (current.metadata?.generation ?? 0);
+    if (seen.get(name) === generation) return;
+    if (current === undefined) seen.delete(name);
+    else seen.set(name, generation);
+    for (const key of policiesUsing(caches, name)) refresh(key);
+  });
+}
+
+function policiesUsing(caches: KubeCaches, storage: string): string[] {
+  return caches.policies.list().flatMap((p) => (p.spec?.storageRef?.name === storage && p.metadata?.namespace && p.metadata.name ? [`${p.metadata.namespace}/${p.metadata.name}`] : []));
 }
 
 export interface SecretReaderOptions {
@@ -135,4 +164,26 @@ export function secretReader(opts: SecretReaderOptions): (namespace: string, nam
 
 export function storageLookup(storage: Cache<StorageObject>): (name: string) => StorageLike | undefined {
   return (name) => storage.get(name);
+}
+
+/**
+ * Writes one condition into a BackupPolicy's `status.conditions` by server-side apply on the
+ * status subresource (field manager podwarden-snapshots-api; conditions merge by type, so the
+ * controller's own conditions are untouched). A policy that is gone is not an error. Needs RBAC
+ * `patch` on `backuppolicies/status`.
+ */
+export function policyConditionApplier(kc: KubeConfig): (ref: PolicyRef, condition: Condition) => Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const options = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+  return async (ref, condition) => {
+    const body = { apiVersion: API_VERSION, kind: "BackupPolicy", metadata: { name: ref.name, namespace: ref.namespace }, status: { conditions: [condition] } };
+    try {
+      await api.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace: ref.namespace, plural: "backuppolicies", name: ref.name, body, fieldManager: CONDITION_FIELD_MANAGER, force: true },
+        options,
+      );
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 404) throw err;
+    }
+  };
 }

@@ -13,7 +13,8 @@ import { createAuthenticator } from "./authn.ts";
 import { createAuthorizer } from "./authz.ts";
 import { createSnapshotIndex } from "./index.ts";
 import { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig } from "./kube-auth.ts";
-import { cachedRunLookup, secretReader, startKubeCaches, storageLookup, wireRefreshTriggers } from "./kube-sources.ts";
+import { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wireRefreshTriggers } from "./kube-sources.ts";
+import { createConditionWriter } from "./policy-conditions.ts";
 import { createRepoSources, defaultBackend } from "./repo-sources.ts";
 import { realClock, realEvery } from "./types.ts";
 
@@ -44,6 +45,12 @@ const sources = createRepoSources({
   backend: defaultBackend(config.nfsRoot),
   log,
 });
+const conditions = createConditionWriter({
+  getPolicy: (ref) => caches.policies.get(ref.name, ref.namespace),
+  apply: policyConditionApplier(kc),
+  clock,
+  log,
+});
 const index = createSnapshotIndex({
   sources,
   runs: cachedRunLookup(caches.runs),
@@ -52,6 +59,7 @@ const index = createSnapshotIndex({
   every: realEvery,
   refreshIntervalMs: config.refreshIntervalMs,
   concurrency: config.concurrency,
+  onListed: (e) => conditions.observe(e),
 });
 
 const app = createApp({

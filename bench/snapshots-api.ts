@@ -1,0 +1,325 @@
+/**
+ * The Snapshot API's bars (DESIGN.md §5), measured against the real server (apiserver/main.ts as
+ * a child process behind a real kube-apiserver), on local repositories holding N restic
+ * snapshots (one real `restic backup`, the rest sealed natively; restic must list all of them):
+ *
+ * - warm: the Table list request kubectl sends and the aggregator forwards, straight to the
+ *   server with the front-proxy certificate, many times: first page (`limit=500`), whole list
+ *   (`--chunk-size=0`), and every page of one `kubectl get snapshots`;
+ * - cold: a new server process (apiserver/main.ts), from spawn to the first complete list it
+ *   serves; and a minimal process with the same index, restic adapter and Table code but no
+ *   Kubernetes (policy, storage and password given), from spawn to the rendered Table;
+ * - `restic snapshots --json --no-lock` on the same repository (no cache, and a warm cache);
+ * - fresh: from the BackupRun status patch (Succeeded) to the new Snapshot's watch event
+ *   through kube-apiserver.
+ *
+ *   node bench/snapshots-api.ts [--counts 1000,10000] [--iterations 500] [--runs 3] [--fresh 5]
+ *
+ * Prints a markdown table on stdout; progress on stderr.
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../test/env/ports.ts";
+import { httpsRequest } from "../test/env/http.ts";
+import { waitFor } from "../test/env/wait.ts";
+import type { ResticCliOptions } from "../test/support/restic-cli.ts";
+import { resticBackup, resticBin, resticInit, resticSnapshots } from "../test/support/restic-cli.ts";
+import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, secret, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
+import type { DirectClient, SnapshotEnv } from "../test/support/snapshot-env.ts";
+
+const NFS = { server: "nas.local", path: "/exports/bench" } as const;
+const PASSWORD = "bench-password";
+const BASE = "/apis/snapshots.backup.podwarden.io/v1alpha1";
+const SELF = fileURLToPath(import.meta.url);
+
+interface Options {
+  readonly counts: number[];
+  readonly iterations: number;
+  readonly runs: number;
+  readonly fresh: number;
+}
+
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+}
+const ms = (x: number): string => (x < 10 ? x.toFixed(1) : x.toFixed(0));
+
+/** A repository with `count` snapshots: one real backup, the rest sealed natively; restic must list all. */
+async function makeRepository(env: SnapshotEnv, count: number, policy: string): Promise<ResticCliOptions> {
+  const repo: ResticCliOptions = { repo: nfsRepoDir(env, NFS, `backups/bench/${policy}`), password: PASSWORD };
+  const src = join(env.dir, "bench-src", policy);
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(src, "data.bin"), Buffer.alloc(64 * 1024, 7));
+  await resticInit({ ...repo, version: 2 });
+  const templateId = await resticBackup({ ...repo, dir: src, tags: [`policy=${policy}`, `run=${policy}-00000`, "pvc=data"] });
+  const start = Date.parse("2025-01-01T00:00:00Z");
+  await addSyntheticSnapshots({
+    repo,
+    templateId,
+    count: count - 1,
+    tags: (i) => [`policy=${policy}`, `run=${policy}-${String(i + 1).padStart(5, "0")}`, "pvc=data"],
+    time: (i) => new Date(start + (i + 1) * 3_600_000).toISOString(),
+  });
+  const listed = (await resticSnapshots(repo)).length;
+  if (listed !== count) throw new Error(`bench: restic lists ${listed} snapshots in ${repo.repo}; expected ${count}`);
+  return repo;
+}
+
+async function timeRequest(client: DirectClient, path: string): Promise<{ ms: number; body: Buffer }> {
+  const t0 = performance.now();
+  const res = await client.request(path, { accept: TABLE_ACCEPT });
+  const t = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`bench: GET ${path} answered ${res.status}: ${res.body.toString("utf8").slice(0, 300)}`);
+  return { ms: t, body: res.body };
+}
+
+/** Every page of one `kubectl get snapshots` (limit=500, following continue); total time. */
+async function allPages(client: DirectClient, ns: string): Promise<{ ms: number; rows: number }> {
+  let total = 0;
+  let rows = 0;
+  let token = "";
+  do {
+    const page = await timeRequest(client, `${BASE}/namespaces/${ns}/snapshots?limit=500${token === "" ? "" : `&continue=${encodeURIComponent(token)}`}`);
+    const table = JSON.parse(page.body.toString("utf8")) as { rows: unknown[]; metadata: { continue?: string } };
+    total += page.ms;
+    rows += table.rows.length;
+    token = table.metadata.continue ?? "";
+  } while (token !== "");
+  return { ms: total, rows };
+}
+
+interface Warm {
+  readonly pageP50: number;
+  readonly pageP99: number;
+  readonly fullP50: number;
+  readonly fullP99: number;
+  readonly pagesP50: number;
+}
+
+async function measureWarm(client: DirectClient, ns: string, count: number, iterations: number): Promise<Warm> {
+  const first = await allPages(client, ns);
+  if (first.rows !== count) throw new Error(`bench: the server lists ${first.rows} snapshots in ${ns}; expected ${count}`);
+  const page: number[] = [];
+  const full: number[] = [];
+  const pages: number[] = [];
+  for (let i = 0; i < 20; i++) await timeRequest(client, `${BASE}/namespaces/${ns}/snapshots?limit=500`);
+  for (let i = 0; i < iterations; i++) page.push((await timeRequest(client, `${BASE}/namespaces/${ns}/snapshots?limit=500`)).ms);
+  const fullIterations = Math.max(30, Math.floor(iterations / 5));
+  for (let i = 0; i < fullIterations; i++) full.push((await timeRequest(client, `${BASE}/namespaces/${ns}/snapshots`)).ms);
+  for (let i = 0; i < 30; i++) pages.push((await allPages(client, ns)).ms);
+  return { pageP50: quantile(page, 0.5), pageP99: quantile(page, 0.99), fullP50: quantile(full, 0.5), fullP99: quantile(full, 0.99), pagesP50: quantile(pages, 0.5) };
+}
+
+/** /readyz of a local server (no authentication needed); false while it does not answer. */
+async function ready(env: SnapshotEnv, port: number): Promise<boolean> {
+  try {
+    return (await httpsRequest(`https://localhost:${port}/readyz`, { caPem: env.caPem }, { timeoutMs: 1000 })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** A new server process: spawn → ready → first complete list, in ms. */
+async function coldStart(env: SnapshotEnv, ns: string, count: number, name: string): Promise<number> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const proc = await env.spawnServer({ port, name });
+  const client = aggregatorClient(env, { port });
+  const listed = async (): Promise<number> => {
+    const res = await client.request(`${BASE}/namespaces/${ns}/snapshots`, { accept: TABLE_ACCEPT });
+    return res.status === 200 ? (JSON.parse(res.body.toString("utf8")) as { rows: unknown[] }).rows.length : 0;
+  };
+  try {
+    for (;;) {
+      if ((await ready(env, port)) && (await listed()) === count) return performance.now() - t0;
+      if (!proc.running()) throw new Error(`bench: cold server exited:\n${proc.tail()}`);
+      if (performance.now() - t0 > 300_000) throw new Error("bench: the cold server did not list everything within 5 minutes");
+      await sleep(10);
+    }
+  } finally {
+    client.close();
+    await proc.stop();
+  }
+}
+
+/** The minimal cold process: index + restic adapter + Table, policy/storage/password given. */
+async function minimalChild(nfsRoot: string, policy: string, ns: string): Promise<void> {
+  const [{ createSnapshotIndex }, { createRepoSources, defaultBackend }, { toTable }, { createLogger }] = await Promise.all([
+    import("../apiserver/index.ts"),
+    import("../apiserver/repo-sources.ts"),
+    import("../apiserver/table.ts"),
+    import("../kube/log.ts"),
+  ]);
+  const log = createLogger({ name: "bench-minimal", level: "warn" });
+  const object = { metadata: { namespace: ns, name: policy }, spec: { storageRef: { name: "nas" }, repository: { path: `backups/bench/${policy}`, passwordSecretName: "pw" } } };
+  const sources = createRepoSources({
+    listPolicies: () => [object],
+    getPolicy: () => object,
+    getStorage: () => ({ spec: { type: "nfs", nfs: NFS } }),
+    readSecret: async () => ({ RESTIC_PASSWORD: process.env["PW_BENCH_PASSWORD"] ?? "" }),
+    backend: defaultBackend(nfsRoot),
+    log,
+  });
+  const index = createSnapshotIndex({ sources, runs: { runs: async () => new Map() }, clock: { now: () => Date.now() }, log });
+  await index.refreshAll();
+  const rows = index.list(ns).map((r) => r.object);
+  const body = JSON.stringify(toTable(rows, { version: "v1", include: "Metadata", now: Date.now(), columns: true }));
+  process.stdout.write(`${JSON.stringify({ rows: rows.length, bytes: body.length, problems: index.problems() })}\n`);
+  process.exit(0);
+}
+
+/** Spawn → the minimal child's line (its full Table rendered), in ms. */
+function minimalCold(env: SnapshotEnv, policy: string, ns: string, count: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [SELF, "--minimal", env.nfsRoot, policy, ns], { env: { ...process.env, PW_BENCH_PASSWORD: PASSWORD }, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+      if (!out.includes("\n")) return;
+      const t = performance.now() - t0;
+      const report = JSON.parse(out) as { rows: number };
+      if (report.rows === count) resolve(t);
+      else reject(new Error(`bench: the minimal process listed ${report.rows} snapshots; expected ${count}: ${out}`));
+    });
+    p.on("error", reject);
+  });
+}
+
+function timedRestic(args: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(resticBin(), args, { env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    p.on("error", reject);
+    p.on("close", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`bench: restic ${args.join(" ")} exited ${code}: ${stderr}`))));
+  });
+}
+
+async function measureRestic(repo: ResticCliOptions, runs: number): Promise<{ noCache: number; cached: number }> {
+  const noCache: number[] = [];
+  const cached: number[] = [];
+  const cacheDir = `${repo.repo}-restic-cache`;
+  await timedRestic(["-r", repo.repo, "--cache-dir", cacheDir, "snapshots", "--json", "--no-lock"]);
+  for (let i = 0; i < runs; i++) {
+    noCache.push(await timedRestic(["-r", repo.repo, "--no-cache", "snapshots", "--json", "--no-lock"]));
+    cached.push(await timedRestic(["-r", repo.repo, "--cache-dir", cacheDir, "snapshots", "--json", "--no-lock"]));
+  }
+  return { noCache: quantile(noCache, 0.5), cached: quantile(cached, 0.5) };
+}
+
+/** Resolves when a watch frame for `name` with phase Complete arrives through kube-apiserver. */
+function watchFor(env: SnapshotEnv, ns: string, name: string): { seen: Promise<number>; close: () => void } {
+  const cp = env.cp;
+  let close = (): void => {};
+  const seen = new Promise<number>((resolve, reject) => {
+    const path = `${BASE}/namespaces/${ns}/snapshots?watch=true&fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`;
+    const req = request(`${cp.server}${path}`, { ca: cp.caPem, cert: cp.adminClientCert.certPem, key: cp.adminClientCert.keyPem, agent: false }, (res) => {
+      let buf = "";
+      res.on("data", (c: Buffer) => {
+        buf += c.toString("utf8");
+        for (let nl = buf.indexOf("\n"); nl !== -1; nl = buf.indexOf("\n")) {
+          const frame = JSON.parse(buf.slice(0, nl)) as { object?: { status?: { phase?: string } } };
+          buf = buf.slice(nl + 1);
+          if (frame.object?.status?.phase === "Complete") resolve(performance.now());
+        }
+      });
+    });
+    req.on("error", reject);
+    req.end();
+    close = () => req.destroy();
+  });
+  return { seen, close };
+}
+
+async function patchRunStatus(env: SnapshotEnv, ns: string, name: string, status: unknown): Promise<void> {
+  const cp = env.cp;
+  const res = await httpsRequest(`${cp.server}/apis/backup.podwarden.io/v1alpha1/namespaces/${ns}/backupruns/${name}/status`, { caPem: cp.caPem, certPem: cp.adminClientCert.certPem, keyPem: cp.adminClientCert.keyPem }, {
+    method: "PATCH",
+    body: JSON.stringify({ status }),
+    headers: { "content-type": "application/merge-patch+json" },
+  });
+  if (res.status !== 200) throw new Error(`bench: PATCH BackupRun ${ns}/${name} status answered ${res.status}: ${res.body}`);
+}
+
+/** A run goes Running, restic backs up, then the status patch to Succeeded; ms until the watch shows it. */
+async function freshSnapshot(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: string; policy: string; run: string }): Promise<number> {
+  await env.apply([backupRun(at.ns, at.run, at.policy)]);
+  await patchRunStatus(env, at.ns, at.run, { phase: "Running", volumes: [{ pvc: "data", phase: "Running" }] });
+  const w = watchFor(env, at.ns, at.run);
+  try {
+    const id = await resticBackup({ ...repo, dir: join(env.dir, "bench-src", at.policy), tags: [`policy=${at.policy}`, `run=${at.run}`, "pvc=data"] });
+    const t0 = performance.now();
+    await patchRunStatus(env, at.ns, at.run, { phase: "Succeeded", volumes: [{ pvc: "data", phase: "Succeeded", snapshotId: id }] });
+    const t1 = await Promise.race([w.seen, sleep(30_000).then(() => Promise.reject(new Error(`bench: no watch event for ${at.run} within 30 s`)))]);
+    return t1 - t0;
+  } finally {
+    w.close();
+  }
+}
+
+async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise<string> {
+  const ns = `bench-${count}`;
+  const policy = `p${count}`;
+  const repo = await makeRepository(env, count, policy);
+  await env.apply([namespace(ns), nfsStorage("bench-nas", NFS), secret(ns, `pw-${policy}`, { RESTIC_PASSWORD: PASSWORD }), backupPolicy({ namespace: ns, name: policy, storage: "bench-nas", repoPath: `backups/bench/${policy}`, passwordSecret: `pw-${policy}` })]);
+  const client = aggregatorClient(env);
+  try {
+    await waitFor(async () => (await allPages(client, ns)).rows === count, { what: `the server listing ${count} snapshots`, timeoutMs: 300_000, intervalMs: 200 });
+    const warm = await measureWarm(client, ns, count, o.iterations);
+    const cold: number[] = [];
+    for (let r = 0; r < o.runs; r++) cold.push(await coldStart(env, ns, count, `cold-${count}-${r}`));
+    const minimal: number[] = [];
+    for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, policy, ns, count));
+    const restic = await measureRestic(repo, o.runs);
+    const fresh: number[] = [];
+    for (let r = 0; r < o.fresh; r++) fresh.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
+    await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
+    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.pagesP50)} | ${ms(quantile(cold, 0.5))} (${cold.map(ms).join(", ")}) | ${ms(quantile(minimal, 0.5))} (${minimal.map(ms).join(", ")}) | ${ms(restic.noCache)} / ${ms(restic.cached)} | ${ms(quantile(fresh, 0.5))} / ${ms(Math.max(...fresh))} |`;
+  } finally {
+    client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const minimalArgs = process.argv.indexOf("--minimal");
+  if (minimalArgs !== -1) {
+    const [nfsRoot = "", policy = "", ns = ""] = process.argv.slice(minimalArgs + 1);
+    return minimalChild(nfsRoot, policy, ns);
+  }
+  const { values } = parseArgs({
+    options: { counts: { type: "string", default: "1000,10000" }, iterations: { type: "string", default: "500" }, runs: { type: "string", default: "3" }, fresh: { type: "string", default: "5" } },
+  });
+  const o: Options = { counts: values.counts.split(",").map(Number), iterations: Number(values.iterations), runs: Number(values.runs), fresh: Number(values.fresh) };
+  const env = await startSnapshotEnv({ refreshIntervalSeconds: 3600, logLevel: "warn" });
+  const lines: string[] = [];
+  try {
+    for (const count of o.counts) {
+      lines.push(await measureSize(env, count, o));
+      process.stderr.write(`${lines.at(-1) ?? ""}\n`);
+    }
+  } finally {
+    await env.stop();
+  }
+  const command = `node bench/snapshots-api.ts --counts ${o.counts.join(",")} --iterations ${o.iterations} --runs ${o.runs} --fresh ${o.fresh}`;
+  process.stdout.write(
+    [
+      `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
+      "",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm all pages of one `kubectl get` (p50) | cold: new main.ts → first full list, median (runs) | cold: minimal process (index + reader + Table, no Kubernetes), median (runs) | `restic snapshots --json --no-lock`: no cache / warm cache | new snapshot in a watch after the run's status patch: median / max |",
+      "|---|---|---|---|---|---|---|---|",
+      ...lines,
+      "",
+    ].join("\n"),
+  );
+}
+
+await main();
