@@ -46,6 +46,17 @@ describe("caches", () => {
     assert.deepEqual(backend.reads.slice(readsAfterFirst), ["config"]);
   });
 
+  it("snapshots/ is listed while the key is derived, and that listing serves the first listSnapshots", async () => {
+    const { backend } = v2Repo("memory:prefetch");
+    const repo = await openRepository({ backend, password, keyCache: new Map() });
+    assert.deepEqual(backend.lists.filter((d) => d === "snapshots"), ["snapshots"]);
+    assert.ok(backend.lists.indexOf("snapshots") < backend.lists.indexOf("keys"), "listed before the key search");
+    assert.equal((await repo.listSnapshots()).snapshots.length, 1);
+    assert.deepEqual(backend.lists.filter((d) => d === "snapshots"), ["snapshots"]);
+    await repo.listSnapshots();
+    assert.deepEqual(backend.lists.filter((d) => d === "snapshots"), ["snapshots", "snapshots"]);
+  });
+
   it("a cached key that no longer opens config (re-initialised repository) is replaced", async () => {
     const files = repoFiles(v2);
     const backend = memoryBackend(files, "memory:reinit");
@@ -100,11 +111,26 @@ describe("damaged snapshot files are reported, the others returned", () => {
   it("a storage failure while listing is thrown, not reported per file", async () => {
     const { backend } = v2Repo();
     const repo = await openRepository({ backend, password, keyCache: sharedKeys });
+    await repo.listSnapshots();
     const down = new ResticRepoError({ code: "BackendUnreachable", repository: "memory:v2", detail: "down" });
     backend.list = async () => {
       throw down;
     };
     await assert.rejects(repo.listSnapshots(), down);
+  });
+
+  it("a failure of the listing started while opening surfaces in the first listing, then it lists again", async () => {
+    const { backend } = v2Repo();
+    const down = new ResticRepoError({ code: "BackendUnreachable", repository: "memory:v2", detail: "down" });
+    const list = backend.list;
+    backend.list = async (dir) => {
+      if (dir === "snapshots") throw down;
+      return list(dir);
+    };
+    const repo = await openRepository({ backend, password, keyCache: sharedKeys });
+    backend.list = list;
+    await assert.rejects(repo.listSnapshots(), down);
+    assert.equal((await repo.listSnapshots()).snapshots.length, 1);
   });
 });
 

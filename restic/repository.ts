@@ -11,6 +11,9 @@ import type { CryptoKey } from "./crypto.ts";
 import { DecryptError, decrypt } from "./crypto.ts";
 import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
 import { findMasterKey } from "./keys.ts";
+import type { CacheSync } from "./cache-sync.ts";
+import { createCacheSync } from "./cache-sync.ts";
+import { diskCache } from "./disk-cache.ts";
 import type { DecodePool } from "./decode-pool.ts";
 import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
@@ -45,6 +48,11 @@ export interface OpenRepositoryOptions {
   readonly concurrency?: number;
   /** Decodes large listings off the main thread; default: a process-wide pool; `null`: always inline. */
   readonly decodePool?: DecodePool | null;
+  /**
+   * Directory for the persistent snapshot cache (one encrypted file per repository, named by its
+   * `config.id`; see disk-cache.ts). Absent: snapshots are cached in memory only.
+   */
+  readonly cacheDir?: string;
   readonly log?: Logger;
 }
 
@@ -64,6 +72,8 @@ export interface Repository {
   listSnapshots(): Promise<ListResult>;
   /** Removes `snapshots/<id>` (restic forget without --prune); forgetting an absent snapshot succeeds. */
   forgetSnapshot(id: string): Promise<void>;
+  /** Resolves when the disk cache holds the last listing (it is written in the background); at once without `cacheDir`. */
+  flushCache(): Promise<void>;
 }
 
 /** Process-wide secret so key-cache entries hold no plain password digest. */
@@ -78,12 +88,26 @@ export function keyCacheKey(backend: Backend, password: string): string {
 /** Opens a repository: reads `config`, finds the master key (cached), checks the version. */
 export async function openRepository(opts: OpenRepositoryOptions): Promise<Repository> {
   const repository = opts.backend.describe();
-  const sealedConfig = await readConfig(opts.backend);
+  // The first listing's names are fetched while the key is derived (scrypt dominates opening).
+  const names = prefetch(opts.backend.list("snapshots"));
   const pool = opts.decodePool === null ? undefined : (opts.decodePool ?? defaultPool());
-  const { key, config } = await unlock(opts, sealedConfig);
+  const { key, config } = await unlock(opts, prefetch(readConfig(opts.backend)));
   const { id, version } = parseConfig(repository, config);
   opts.log?.debug({ repository, repositoryId: id, version }, "restic repository opened");
-  return createRepository({ ...opts, key, id, version, pool });
+  const sync = opts.cacheDir === undefined ? undefined : startCacheSync(opts.cacheDir, { repository, id, key, log: opts.log });
+  return createRepository({ ...opts, key, id, version, pool, names, sync });
+}
+
+/** Starts reading the repository's disk cache file right away (it needs the key, so only now). */
+function startCacheSync(dir: string, repo: { repository: string; id: string; key: CryptoKey; log: Logger | undefined }): CacheSync {
+  const disk = diskCache({ dir, repositoryId: repo.id, masterKey: repo.key });
+  return createCacheSync({ disk, repository: repo.repository, ...(repo.log ? { log: repo.log } : {}) });
+}
+
+/** A promise whose rejection is observed now and surfaces only where it is awaited. */
+function prefetch<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 async function readConfig(backend: Backend): Promise<Uint8Array> {
@@ -100,23 +124,24 @@ async function readConfig(backend: Backend): Promise<Uint8Array> {
   }
 }
 
-/** Uses the cached master key when it still opens `config` (a re-initialised repository invalidates it). */
-async function unlock(opts: OpenRepositoryOptions, sealedConfig: Uint8Array): Promise<{ key: CryptoKey; config: Uint8Array }> {
+/**
+ * Uses the cached master key when it still opens `config` (a re-initialised repository
+ * invalidates it). Without one, the key search starts at once, while `config` is still being read;
+ * a missing `config` is still the error reported.
+ */
+async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8Array>): Promise<{ key: CryptoKey; config: Uint8Array }> {
   const cache = opts.keyCache ?? defaultKeyCache;
   const cacheKey = keyCacheKey(opts.backend, opts.password);
   const cached = cache.get(cacheKey);
+  const early = cached === undefined ? searchKey(opts, cache, cacheKey) : undefined;
+  const sealedConfig = await readingConfig;
   if (cached !== undefined) {
     const key = await cached.catch(() => undefined);
     const config = key === undefined ? undefined : tryDecrypt(key, sealedConfig);
     if (key !== undefined && config !== undefined) return { key, config };
     if (cache.get(cacheKey) === cached) cache.delete(cacheKey);
   }
-  const pending = findMasterKey({ backend: opts.backend, password: opts.password });
-  cache.set(cacheKey, pending);
-  pending.catch(() => {
-    if (cache.get(cacheKey) === pending) cache.delete(cacheKey);
-  });
-  const key = await pending;
+  const key = await (early ?? searchKey(opts, cache, cacheKey));
   const config = tryDecrypt(key, sealedConfig);
   if (config === undefined) {
     throw new ResticRepoError({
@@ -127,6 +152,16 @@ async function unlock(opts: OpenRepositoryOptions, sealedConfig: Uint8Array): Pr
     });
   }
   return { key, config };
+}
+
+/** Starts a key search and shares it through the cache; a failed search is not kept. */
+function searchKey(opts: OpenRepositoryOptions, cache: KeyCache, cacheKey: string): Promise<CryptoKey> {
+  const pending = findMasterKey({ backend: opts.backend, password: opts.password });
+  cache.set(cacheKey, pending);
+  pending.catch(() => {
+    if (cache.get(cacheKey) === pending) cache.delete(cacheKey);
+  });
+  return pending;
 }
 
 function tryDecrypt(key: CryptoKey, sealed: Uint8Array): Uint8Array | undefined {
@@ -165,6 +200,9 @@ interface RepositoryState extends OpenRepositoryOptions {
   readonly id: string;
   readonly version: RepoVersion;
   readonly pool: DecodePool | undefined;
+  /** The names in `snapshots/`, listed while opening; used by the first listing only. */
+  readonly names: Promise<string[]>;
+  readonly sync: CacheSync | undefined;
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -188,17 +226,27 @@ function createRepository(state: RepositoryState): Repository {
   };
   /** Listings run one at a time, so overlapping callers find the first one's results cached. */
   let queue: Promise<unknown> = Promise.resolve();
+  let prefetched: Promise<string[]> | undefined = state.names;
+  const names = (): Promise<string[]> => {
+    const p = prefetched ?? state.backend.list("snapshots");
+    prefetched = undefined;
+    return p;
+  };
 
   const list = async (): Promise<ListResult> => {
-    const ids = (await state.backend.list("snapshots")).filter((n) => ID_PATTERN.test(n));
+    const ids = (await names()).filter((n) => ID_PATTERN.test(n));
+    await state.sync?.restore(cache, ids);
     const missing = ids.filter((id) => cache.get(id) === undefined);
     const loaded = await loadSnapshots(load, missing);
     for (const s of loaded.snapshots) cache.set(s.id, s);
-    evict(cache, new Set(ids));
+    const listed = new Set(ids);
+    evict(cache, listed);
     for (const e of loaded.errors) state.log?.warn({ repository: location, snapshot: e.id, code: e.code }, "restic snapshot file skipped");
-    const snapshots = ids.map((id) => cache.get(id)).filter((s) => s !== undefined);
+    // In the cache's order (a Map's: the disk cache's sorted order, then new ones), so sorting is nearly free.
+    const snapshots = inOrder(cache, listed).sort(compareSnapshots);
     const errors = loaded.errors.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return { snapshots: snapshots.sort(compareSnapshots), errors };
+    state.sync?.record(snapshots);
+    return { snapshots, errors };
   };
 
   return {
@@ -215,10 +263,21 @@ function createRepository(state: RepositoryState): Repository {
         throw new RangeError(`restic repository ${location}: snapshot id ${JSON.stringify(id)} must be the full 64-character lowercase hex ID`);
       }
       await state.backend.remove(`snapshots/${id}`);
+      prefetched = undefined;
       cache.delete(id);
       state.log?.info({ repository: location, snapshot: id }, "restic snapshot forgotten");
     },
+    flushCache: async () => state.sync?.flush(),
   };
+}
+
+function inOrder(cache: SnapshotCache, listed: ReadonlySet<string>): ResticSnapshot[] {
+  const out: ResticSnapshot[] = [];
+  for (const id of cache.keys()) {
+    const s = listed.has(id) ? cache.get(id) : undefined;
+    if (s !== undefined) out.push(s);
+  }
+  return out;
 }
 
 function evict(cache: SnapshotCache, listed: ReadonlySet<string>): void {
