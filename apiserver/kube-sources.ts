@@ -157,7 +157,8 @@ export function secretReader(opts: SecretReaderOptions): (namespace: string, nam
       if ((err as { code?: unknown }).code !== 404) throw err;
       data = null;
     }
-    cache.set(key, data);
+    // A missing Secret is not remembered: it is usually about to be created (with its policy).
+    if (data) cache.set(key, data);
     return data ?? undefined;
   };
 }

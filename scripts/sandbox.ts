@@ -2,8 +2,9 @@
  * The local sandbox: a real control plane (etcd, kube-apiserver, kube-controller-manager,
  * kube-scheduler), an S3 server, the kubelet stand-ins (a KWOK node for workloads, the node
  * agent for our Jobs), our CRDs, our webhook (its real main.ts, as a child process) registered
- * with a caBundle, and a demo workload with data on its PVC, a StorageConnection and a
- * BackupPolicy. Up until Ctrl-C.
+ * with a caBundle, the Snapshot API (its real main.ts) registered as an APIService, and a demo
+ * workload with data on its PVC, a StorageConnection, a BackupPolicy and a first backup of it.
+ * Up until Ctrl-C. (The controller that schedules runs is not built yet.)
  * Usage: scripts/run.sh [--dir DIR]
  * @module
  */
@@ -22,7 +23,8 @@ import { startProcess } from "../test/env/supervisor.ts";
 import type { SupervisedProcess } from "../test/env/supervisor.ts";
 import { waitFor } from "../test/env/wait.ts";
 import { yamlIn } from "../test/support/webhook-env.ts";
-import { demoObjects, writeDemoData } from "./sandbox-demo.ts";
+import { demoObjects, seedBackup, writeDemoData } from "./sandbox-demo.ts";
+import { startSnapshotApi } from "../test/support/snapshot-env.ts";
 import { createBoundClaim, startKwok } from "../test/env/kwok.ts";
 import { startScheduler } from "../test/env/scheduler.ts";
 import { startNodeAgent } from "../test/node-agent/agent.ts";
@@ -80,10 +82,16 @@ const dataDir = await createBoundClaim(cp, { namespace: "demo", claim: "demo-dat
 writeDemoData(dataDir);
 const demo = stringify({ apiVersion: "v1", kind: "List", items: demoObjects({ ...s3, bucket: "backups" }) });
 await waitFor(async () => (await cp.kubectl(["apply", "-f", "-"], { input: demo })).code === 0, { what: "the demo objects admitted by the webhook", timeoutMs: 30_000 });
+say("starting the Snapshot API and taking a first backup of the demo PVC with restic");
+const nfsRoot = join(root, "nfs");
+mkdirSync(nfsRoot, { recursive: true });
+const api = await startSnapshotApi(cp, { dir: join(dir, "snapshots-api"), nfsRoot });
+const seeded = await seedBackup({ cp, s3, bucket: "backups", dataDir });
 writeFileSync(join(dir, "env.sh"), `export KUBECONFIG='${cp.kubeconfigPath}'\n`);
 
 process.stdout.write(`
-PodWarden sandbox is up (control plane cold start ${cp.timings.total.toFixed(1)} s). Logs: ${join(dir, "control-plane", "logs")}, ${webhook.logPath}
+PodWarden sandbox is up (control plane cold start ${cp.timings.total.toFixed(1)} s).
+Logs: ${join(dir, "control-plane", "logs")}, ${webhook.logPath}, ${api.server.logPath}
 
   source ${join(dir, "env.sh")}
   kubectl get storageconnections
@@ -92,6 +100,9 @@ PodWarden sandbox is up (control plane cold start ${cp.timings.total.toFixed(1)}
   kubectl get pods -n demo -o wide          # Running on ${kwok.nodeName}
   kubectl exec -n demo deploy/demo-app -- ls  # runs in the PVC's directory: ${dataDir}
   kubectl explain backuppolicy.spec
+  kubectl get snapshots -n demo             # ${seeded}, read live from the S3 repository
+  kubectl describe snapshot ${seeded} -n demo
+  kubectl get podwarden -A
 
 Ctrl-C stops everything.
 `);

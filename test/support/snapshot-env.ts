@@ -160,6 +160,40 @@ async function untilCrdsServe(cp: ControlPlane): Promise<void> {
   }
 }
 
+export interface SnapshotApi {
+  readonly server: SupervisedProcess;
+  readonly port: number;
+  /** CA of the server's serving certificate. */
+  readonly caPem: string;
+  spawn(opts: { readonly port: number; readonly name: string }): Promise<SupervisedProcess>;
+}
+
+/**
+ * Runs apiserver/main.ts against `cp` as its own user with the product's RBAC, registers it as
+ * an APIService, and waits until it is Available and its first listing is done.
+ */
+export async function startSnapshotApi(cp: ControlPlane, opts: SnapshotEnvOptions & { dir: string; nfsRoot: string }): Promise<SnapshotApi> {
+  await untilCrdsServe(cp);
+  const objects = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: SNAPSHOT_SERVICE.namespace } }, ...snapshotApiRbac()];
+  await cp.kubectlOk(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
+  const launcher = await serverLauncher(cp, opts.dir, opts);
+  const port = await freePort();
+  const server = await launcher.spawn({ port, name: "snapshots-api" });
+  const exited = server.exited.then((e) => `snapshots-api exited (code ${e.code}, signal ${e.signal}): ${server.tail(20)}`);
+  try {
+    await Promise.race([
+      registerAPIService(cp, { group: SNAPSHOT_GROUP, version: VERSION, port, caPem: launcher.caPem, ...SNAPSHOT_SERVICE, timeoutSeconds: 90 }),
+      exited.then((why) => Promise.reject(new Error(why))),
+    ]);
+    const readyz = async (): Promise<boolean> => (await httpsGet(`https://localhost:${port}/readyz`, { caPem: launcher.caPem })).status === 200;
+    await waitFor(readyz, { what: "snapshot API /readyz (first listing done)", timeoutMs: 60_000, intervalMs: 100, abort: exited });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return { server, port, caPem: launcher.caPem, spawn: launcher.spawn };
+}
+
 /** Starts everything and waits until the APIService is Available and the first listing is done. */
 export async function startSnapshotEnv(opts: SnapshotEnvOptions = {}): Promise<SnapshotEnv> {
   const tmp = tempDir("snapshots");
@@ -173,40 +207,29 @@ export async function startSnapshotEnv(opts: SnapshotEnvOptions = {}): Promise<S
   const apply = async (objects: readonly Obj[]): Promise<void> => {
     await cp.kubectlOk(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
   };
-  let server: SupervisedProcess | undefined;
-  const logTails = (lines?: number): string => [cp.logTails(lines), s3?.logTails(lines) ?? "", server ? `== snapshots-api (${server.logPath}) ==\n${server.tail(lines)}` : ""].join("\n");
+  let api: SnapshotApi | undefined;
+  const logTails = (lines?: number): string => [cp.logTails(lines), s3?.logTails(lines) ?? "", api ? `== snapshots-api (${api.server.logPath}) ==\n${api.server.tail(lines)}` : ""].join("\n");
   const stop = async (): Promise<void> => {
-    await server?.stop();
+    await api?.server.stop();
     await s3?.stop();
     await cp.stop();
     tmp.remove();
   };
   try {
     await installCRDs(cp, CRD_FILES);
-    await untilCrdsServe(cp);
-    await apply([{ apiVersion: "v1", kind: "Namespace", metadata: { name: SNAPSHOT_SERVICE.namespace } }, ...snapshotApiRbac()]);
-    const launcher = await serverLauncher(cp, dir, { ...opts, nfsRoot });
-    const port = await freePort();
-    const started = await launcher.spawn({ port, name: "snapshots-api" });
-    server = started;
-    const exited = started.exited.then((e) => `snapshots-api exited (code ${e.code}, signal ${e.signal})`);
-    await Promise.race([
-      registerAPIService(cp, { group: SNAPSHOT_GROUP, version: VERSION, port, caPem: launcher.caPem, ...SNAPSHOT_SERVICE, timeoutSeconds: 90 }),
-      exited.then((why) => Promise.reject(new Error(why))),
-    ]);
-    const readyz = async (): Promise<boolean> => (await httpsGet(`https://localhost:${port}/readyz`, { caPem: launcher.caPem })).status === 200;
-    await waitFor(readyz, { what: "snapshot API /readyz (first listing done)", timeoutMs: 60_000, intervalMs: 100, abort: exited });
+    api = await startSnapshotApi(cp, { ...opts, dir, nfsRoot });
+    const server = api.server;
     return {
       cp,
       s3,
       dir,
       nfsRoot,
-      server: started,
-      port,
-      caPem: launcher.caPem,
-      spawnServer: launcher.spawn,
+      server,
+      port: api.port,
+      caPem: api.caPem,
+      spawnServer: api.spawn,
       apply,
-      serverLog: () => readFileSync(started.logPath, "utf8"),
+      serverLog: () => readFileSync(server.logPath, "utf8"),
       logTails,
       stop,
     };
