@@ -42,12 +42,14 @@ async function untilWebhookAnswers(cp: ControlPlane): Promise<void> {
   });
 }
 
-export async function startWebhookEnv(opts: { controllerManager?: boolean; cluster?: string } = {}): Promise<WebhookEnv> {
-  const dir = tempDir("webhook");
-  const cp = await startControlPlane({ dir: dir.path, binDir: tools.binDir, kubectl: tools.kubectl, controllerManager: opts.controllerManager ?? false });
+export interface RunningWebhook {
+  stop(): Promise<void>;
+}
+
+/** Our webhook (the production app, its watch-backed lookups) on loopback, registered with `cp`. */
+export async function startWebhook(cp: ControlPlane, opts: { cluster?: string } = {}): Promise<RunningWebhook> {
   const log = createLogger({ name: "webhook", level: "silent" });
   const kc = loadKubeConfig(cp.kubeconfigPath);
-  await installCRDs(cp, yamlIn("manifests/crds"));
   const caches = startLookupCaches(kc, log);
   await cachesSynced(caches);
   const lookups = createLookups(caches, apiLiveReads(kc), () => new Date());
@@ -67,11 +69,23 @@ export async function startWebhookEnv(opts: { controllerManager?: boolean; clust
   await registerWebhooks(cp, { url: `https://127.0.0.1:${port}`, caPem: tls.caPem, manifestPaths: yamlIn("manifests/webhook") });
   await untilWebhookAnswers(cp);
   return {
-    cp,
     async stop() {
       await Promise.all([caches.storage.stop(), caches.policies.stop(), caches.deployments.stop(), caches.statefulsets.stop()]);
       server.closeAllConnections();
       server.close();
+    },
+  };
+}
+
+export async function startWebhookEnv(opts: { controllerManager?: boolean; cluster?: string } = {}): Promise<WebhookEnv> {
+  const dir = tempDir("webhook");
+  const cp = await startControlPlane({ dir: dir.path, binDir: tools.binDir, kubectl: tools.kubectl, controllerManager: opts.controllerManager ?? false });
+  await installCRDs(cp, yamlIn("manifests/crds"));
+  const webhook = await startWebhook(cp, opts);
+  return {
+    cp,
+    async stop() {
+      await webhook.stop();
       await cp.stop();
       dir.remove();
     },
