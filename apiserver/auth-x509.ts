@@ -45,29 +45,62 @@ function checkCert(cert: X509Certificate, now: number): string | undefined {
   return undefined;
 }
 
-/**
- * Verifies a DER chain (leaf first) against `roots` for client authentication at `now` (ms).
- * Intermediates must be CAs; the root found must itself be valid.
- */
-export function verifyClientChain(chain: readonly Uint8Array[], roots: readonly X509Certificate[], now: number): ChainResult {
+interface Verified {
+  readonly ok: true;
+  readonly leaf: X509Certificate;
+  /** When every certificate on the verified path is valid (ms). */
+  readonly from: number;
+  readonly to: number;
+}
+
+function validity(cert: X509Certificate): { from: number; to: number } {
+  return { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+}
+
+function verifyUncached(chain: readonly Uint8Array[], roots: readonly X509Certificate[], now: number): Verified | { ok: false; reason: string } {
   const certs = parseChain(chain);
   if (certs === undefined) return { ok: false, reason: "x509: the client certificate could not be parsed" };
   const [leaf, ...intermediates] = certs;
   if (leaf === undefined) return { ok: false, reason: "x509: no client certificate" };
   if (roots.length === 0) return { ok: false, reason: "x509: no trusted CA configured" };
   let current = leaf;
+  let from = Number.NEGATIVE_INFINITY;
+  let to = Number.POSITIVE_INFINITY;
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
     const problem = checkCert(current, now);
     if (problem !== undefined) return { ok: false, reason: problem };
+    const v = validity(current);
+    from = Math.max(from, v.from);
+    to = Math.min(to, v.to);
     const root = roots.find((r) => r.fingerprint256 === current.fingerprint256 || issuedBy(current, r));
     if (root !== undefined) {
-      return withinValidity(root, now) ? { ok: true, leaf } : { ok: false, reason: `x509: CA "${subjectCN(root)}" has expired or is not yet valid` };
+      if (!withinValidity(root, now)) return { ok: false, reason: `x509: CA "${subjectCN(root)}" has expired or is not yet valid` };
+      const r = validity(root);
+      return { ok: true, leaf, from: Math.max(from, r.from), to: Math.min(to, r.to) };
     }
     const next = intermediates.find((c) => c.ca && c !== current && issuedBy(current, c));
     if (next === undefined) return { ok: false, reason: "x509: certificate signed by unknown authority" };
     current = next;
   }
   return { ok: false, reason: "x509: certificate chain too long" };
+}
+
+/** Successful verifications by chain (the array {@link peerChain} keeps per connection) and roots. */
+const verified = new WeakMap<readonly Uint8Array[], { readonly roots: readonly X509Certificate[]; readonly result: Verified }>();
+
+/**
+ * Verifies a DER chain (leaf first) against `roots` for client authentication at `now` (ms).
+ * Intermediates must be CAs; the root found must itself be valid. A success is remembered for
+ * the same chain array and roots array until a certificate on its path expires, so requests on
+ * one connection verify signatures once.
+ */
+export function verifyClientChain(chain: readonly Uint8Array[], roots: readonly X509Certificate[], now: number): ChainResult {
+  const hit = verified.get(chain);
+  if (hit !== undefined && hit.roots === roots && hit.result.from <= now && now <= hit.result.to) return { ok: true, leaf: hit.result.leaf };
+  const result = verifyUncached(chain, roots, now);
+  if (!result.ok) return result;
+  verified.set(chain, { roots, result });
+  return { ok: true, leaf: result.leaf };
 }
 
 export interface Subject {
@@ -114,12 +147,19 @@ function subjectCN(cert: X509Certificate): string {
   }
 }
 
-/** The DER chain the TLS peer sent, leaf first; empty without TLS or a client certificate. */
-export function peerChain(socket: unknown): Buffer[] {
-  const s = socket as { getPeerCertificate?: (detailed: boolean) => PeerCert | null } | undefined;
-  if (typeof s?.getPeerCertificate !== "function") return [];
+interface PeerCert {
+  readonly raw?: Buffer;
+  readonly issuerCertificate?: PeerCert;
+}
+
+interface PeerSocket {
+  getPeerCertificate?: (detailed: boolean) => PeerCert | null;
+  getPeerX509Certificate?: () => X509Certificate | undefined;
+}
+
+function readChain(s: PeerSocket): Buffer[] {
   const out: Buffer[] = [];
-  let cert: PeerCert | null | undefined = s.getPeerCertificate(true);
+  let cert: PeerCert | null | undefined = s.getPeerCertificate?.(true);
   while (cert?.raw !== undefined && out.length < MAX_DEPTH) {
     out.push(cert.raw);
     if (cert.issuerCertificate === undefined || cert.issuerCertificate === cert) break;
@@ -128,7 +168,21 @@ export function peerChain(socket: unknown): Buffer[] {
   return out;
 }
 
-interface PeerCert {
-  readonly raw?: Buffer;
-  readonly issuerCertificate?: PeerCert;
+/** The chain read last on a connection, and the leaf it starts with. */
+const chains = new WeakMap<object, { readonly leaf: Buffer; readonly chain: Buffer[] }>();
+
+/**
+ * The DER chain the TLS peer sent, leaf first; empty without TLS or a client certificate. Read
+ * once per connection (the detailed read is costly) and again only if the peer's leaf changed.
+ */
+export function peerChain(socket: unknown): Buffer[] {
+  const s = socket as PeerSocket | undefined;
+  if (s === undefined || s === null || typeof s.getPeerCertificate !== "function") return [];
+  const leaf = typeof s.getPeerX509Certificate === "function" ? s.getPeerX509Certificate()?.raw : undefined;
+  if (leaf === undefined) return readChain(s);
+  const hit = chains.get(s);
+  if (hit !== undefined && hit.leaf.equals(leaf)) return hit.chain;
+  const chain = readChain(s);
+  chains.set(s, { leaf, chain });
+  return chain;
 }

@@ -120,3 +120,28 @@ test("UIDs are stable UUIDv5-shaped and differ per repository and run", () => {
 test("kubeTime prints whole seconds in UTC", () => {
   assert.equal(kubeTime(Date.parse("2025-01-02T03:04:05.987Z")), "2025-01-02T03:04:05Z");
 });
+
+test("groupSnapshots reuses an earlier group whose inputs are unchanged", async (t) => {
+  const a = resticSnap({ id: hexId("a1"), run: "r1", pvc: "data" });
+  const b = resticSnap({ id: hexId("b1"), run: "r2", pvc: "data" });
+  const runs = new Map([["r1", run("Running", ["data"])]]);
+  const before = groupSnapshots({ policy, repositoryId: "r", snapshots: [a, b], runs });
+  const previous = new Map(before.map((g) => [g.object.metadata.name ?? "", g]));
+  const cases: { name: string; input: Partial<Parameters<typeof groupSnapshots>[0]>; reused: string[] }[] = [
+    { name: "same snapshots and runs, in another order", input: { snapshots: [b, a] }, reused: ["r1", "r2"] },
+    { name: "a new snapshot builds only its group", input: { snapshots: [a, b, resticSnap({ id: hexId("c1"), run: "r3" })] }, reused: ["r1", "r2"] },
+    { name: "a run's status changed", input: { runs: new Map([["r1", run("Succeeded", ["data"])]]) }, reused: ["r2"] },
+    { name: "a run appeared for a group", input: { runs: new Map([...runs, ["r2", run("Failed", ["data"])]]) }, reused: ["r1"] },
+    { name: "a volume joined a run", input: { snapshots: [a, b, resticSnap({ id: hexId("c2"), run: "r1", pvc: "logs" })] }, reused: ["r2"] },
+    { name: "another repository", input: { repositoryId: "r-new" }, reused: [] },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      const input = { policy, repositoryId: "r", snapshots: [a, b], runs, ...c.input };
+      const out = groupSnapshots({ ...input, previous });
+      const fresh = groupSnapshots(input);
+      assert.deepEqual(out.map((g) => g.object), fresh.map((g) => g.object), "the same objects as without previous");
+      assert.deepEqual(out.filter((g) => previous.get(g.object.metadata.name ?? "") === g).map((g) => g.object.metadata.name), c.reused);
+    });
+  }
+});

@@ -1,10 +1,12 @@
 /**
  * Pure grouping of one policy's restic snapshots into logical Snapshots: the per-PVC snapshots
  * of one BackupRun (restic tag `run=`) become one Snapshot named after the run; a snapshot with
- * no run tag becomes `<policy>-<first 8 hex of its id>`.
+ * no run tag becomes `<policy>-<first 8 hex of its id>`. A group whose inputs (restic IDs, the
+ * run's status, the repository) are those of an earlier call is reused as it was, so a refresh
+ * that adds one snapshot builds one object.
  * @module
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { LABELS, SNAPSHOT_API_VERSION } from "../api/group.ts";
 import { SNAPSHOT_KIND } from "../api/snapshot.ts";
 import type { Snapshot, SnapshotPhase, SnapshotVolume } from "../api/snapshot.ts";
@@ -18,19 +20,32 @@ export interface GroupInput {
   readonly snapshots: readonly ResticSnapshotLike[];
   /** The policy's BackupRuns by name; a run that is gone is simply absent. */
   readonly runs: ReadonlyMap<string, RunInfo>;
+  /**
+   * What an earlier call for the same policy returned, by name: a group whose `sig` is unchanged
+   * is returned as that earlier entry (same object), without building it again.
+   */
+  readonly previous?: ReadonlyMap<string, LogicalSnapshot>;
 }
 
 /** A Snapshot object (resourceVersion still empty) and the restic snapshots it is made of. */
 export interface LogicalSnapshot {
   readonly object: Snapshot;
   readonly resticIds: readonly string[];
+  /** What the object was built from (repository, restic IDs, run status): equal means the same object. */
+  readonly sig: string;
+}
+
+/** One member of a group: a restic snapshot, its pvc tag and its parsed time. */
+interface Member {
+  readonly snap: ResticSnapshotLike;
+  readonly pvc: string | undefined;
+  readonly ms: number;
 }
 
 interface Group {
   readonly name: string;
   readonly run: string | undefined;
-  readonly members: ResticSnapshotLike[];
-  readonly pvcs: Map<string, string | undefined>;
+  readonly members: Member[];
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -48,10 +63,13 @@ function isLabelValue(s: string): boolean {
 
 /** UUIDv5 layout (SHA-1 of a fixed namespace and `name`, version and variant bits set). */
 export function stableUid(name: string): string {
-  const b = createHash("sha1").update(UID_NAMESPACE).update(name, "utf8").digest().subarray(0, 16);
+  const input = Buffer.allocUnsafe(UID_NAMESPACE.length + Buffer.byteLength(name, "utf8"));
+  UID_NAMESPACE.copy(input, 0);
+  input.write(name, UID_NAMESPACE.length, "utf8");
+  const b = hash("sha1", input, "buffer");
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x50;
   b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = b.toString("hex");
+  const h = b.toString("hex", 0, 16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
@@ -60,20 +78,18 @@ export function kubeTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 }
 
-function timeMs(s: ResticSnapshotLike): number {
-  const ms = Date.parse(s.time);
+function timeMs(time: string): number {
+  const ms = Date.parse(time);
   return Number.isNaN(ms) ? 0 : ms;
 }
 
-function byPvcTimeId(pvcs: Map<string, string | undefined>) {
-  return (a: ResticSnapshotLike, b: ResticSnapshotLike): number => {
-    const pa = pvcs.get(a.id) ?? "";
-    const pb = pvcs.get(b.id) ?? "";
-    if (pa !== pb) return pa < pb ? -1 : 1;
-    const dt = timeMs(a) - timeMs(b);
-    if (dt !== 0) return dt;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  };
+function byPvcTimeId(a: Member, b: Member): number {
+  const pa = a.pvc ?? "";
+  const pb = b.pvc ?? "";
+  if (pa !== pb) return pa < pb ? -1 : 1;
+  const dt = a.ms - b.ms;
+  if (dt !== 0) return dt;
+  return a.snap.id < b.snap.id ? -1 : a.snap.id > b.snap.id ? 1 : 0;
 }
 
 function sumDefined(...xs: (number | undefined)[]): number | undefined {
@@ -86,18 +102,36 @@ function runVolume(run: RunInfo | undefined, id: string, pvc: string | undefined
   return run.volumes.find((v) => v.snapshotId === id) ?? run.volumes.find((v) => v.snapshotId === undefined && v.pvc === pvc);
 }
 
-function volumeOf(snap: ResticSnapshotLike, pvc: string | undefined, run: RunInfo | undefined): SnapshotVolume {
-  const fromRun = runVolume(run, snap.id, pvc);
-  const s = snap.summary;
-  const sizeBytes = s?.total_bytes_processed ?? fromRun?.bytesTotal;
-  const files = s?.total_files_processed ?? sumDefined(fromRun?.filesNew, fromRun?.filesChanged, fromRun?.filesUnmodified);
-  const addedBytes = s?.data_added ?? fromRun?.bytesAdded;
-  return withoutUndefined({ pvc, resticId: snap.id, time: snap.time, sizeBytes, files, addedBytes });
+interface Counts {
+  readonly sizeBytes: number | undefined;
+  readonly files: number | undefined;
+  readonly addedBytes: number | undefined;
 }
 
-/** Drops the keys whose value is undefined (optional fields are absent, never undefined). */
-function withoutUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+function runFiles(v: RunVolumeInfo | undefined): number | undefined {
+  return v === undefined ? undefined : sumDefined(v.filesNew, v.filesChanged, v.filesUnmodified);
+}
+
+/** Sizes from restic's summary, else from the run's status. */
+function countsOf(m: Member, run: RunInfo | undefined): Counts {
+  const s = m.snap.summary ?? {};
+  const fromRun = runVolume(run, m.snap.id, m.pvc);
+  return {
+    sizeBytes: s.total_bytes_processed ?? fromRun?.bytesTotal,
+    files: s.total_files_processed ?? runFiles(fromRun),
+    addedBytes: s.data_added ?? fromRun?.bytesAdded,
+  };
+}
+
+/** Optional fields are absent, never undefined; keys in the order the API documents them. */
+function volumeOf(m: Member, run: RunInfo | undefined): SnapshotVolume {
+  const c = countsOf(m, run);
+  const v: { pvc?: string; resticId: string; time: string; sizeBytes?: number; files?: number; addedBytes?: number } =
+    m.pvc === undefined ? { resticId: m.snap.id, time: m.snap.time } : { pvc: m.pvc, resticId: m.snap.id, time: m.snap.time };
+  if (c.sizeBytes !== undefined) v.sizeBytes = c.sizeBytes;
+  if (c.files !== undefined) v.files = c.files;
+  if (c.addedBytes !== undefined) v.addedBytes = c.addedBytes;
+  return v;
 }
 
 interface PhaseResult {
@@ -119,27 +153,81 @@ export function phaseOf(run: RunInfo | undefined, present: ReadonlySet<string>):
   return { phase: complete ? "Complete" : "Partial", missing };
 }
 
-function labelsOf(policy: string, run: string | undefined, pvcs: ReadonlySet<string>): Record<string, string> {
+/** What stays the same for every group of one call. */
+interface Shared {
+  readonly input: GroupInput;
+  /** The policy label, when the policy's name is a valid label value. */
+  readonly policyLabel: boolean;
+}
+
+function labelsOf(shared: Shared, run: string | undefined, pvcs: ReadonlySet<string>): Record<string, string> {
   const labels: Record<string, string> = {};
-  if (isLabelValue(policy)) labels[LABELS.policy] = policy;
+  if (shared.policyLabel) labels[LABELS.policy] = shared.input.policy.name;
   if (run !== undefined && isLabelValue(run)) labels[LABELS.run] = run;
   const [only] = pvcs;
   if (pvcs.size === 1 && only !== undefined && isLabelValue(only)) labels[LABELS.pvc] = only;
   return labels;
 }
 
-function sortedUnion(lists: readonly (readonly string[] | null | undefined)[]): string[] {
-  return [...new Set(lists.flatMap((l) => l ?? []))].sort();
+/** The order of Array.prototype.sort() without a comparator, for strings. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function buildSnapshot(g: Group, input: GroupInput): LogicalSnapshot {
+/** Sorts a short list in place (insertion sort: one member's tags or paths are a handful). */
+function sortShort(out: string[]): void {
+  if (out.length > 16) {
+    out.sort(byCodeUnits);
+    return;
+  }
+  for (let i = 1; i < out.length; i++) {
+    const x = out[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (out[j] as string) > x; j--) out[j + 1] = out[j] as string;
+    out[j + 1] = x;
+  }
+}
+
+/** The sorted, de-duplicated union of string lists. */
+function sortedUnion(lists: readonly (readonly string[] | null | undefined)[]): string[] {
+  const out: string[] = [];
+  for (const l of lists) if (l) for (const x of l) out.push(x);
+  if (out.length < 2) return out;
+  sortShort(out);
+  let w = 1;
+  for (let r = 1; r < out.length; r++) if (out[r] !== out[w - 1]) out[w++] = out[r] as string;
+  out.length = w;
+  return out;
+}
+
+interface Totals {
+  volumes: number;
+  sizeBytes: number;
+  files: number;
+  addedBytes: number;
+}
+
+function totalsOf(volumes: readonly SnapshotVolume[]): Totals {
+  const t: Totals = { volumes: volumes.length, sizeBytes: 0, files: 0, addedBytes: 0 };
+  for (const v of volumes) {
+    t.sizeBytes += v.sizeBytes ?? 0;
+    t.files += v.files ?? 0;
+    t.addedBytes += v.addedBytes ?? 0;
+  }
+  return t;
+}
+
+function buildSnapshot(g: Group, shared: Shared, sig: string): LogicalSnapshot {
+  const input = shared.input;
   const run = g.run === undefined ? undefined : input.runs.get(g.run);
-  const members = [...g.members].sort(byPvcTimeId(g.pvcs));
-  const volumes = members.map((m) => volumeOf(m, g.pvcs.get(m.id), run));
-  const present = new Set(volumes.flatMap((v) => (v.pvc === undefined ? [] : [v.pvc])));
-  const { phase, missing } = g.run === undefined ? phaseOf(undefined, present) : phaseOf(run, present);
-  const first = members.reduce((a, b) => (timeMs(b) < timeMs(a) ? b : a));
-  const uidName = g.run === undefined ? `${input.repositoryId}/${first.id}` : `${input.repositoryId}/${input.policy.namespace}/${g.run}`;
+  const members = g.members.length === 1 ? g.members : [...g.members].sort(byPvcTimeId);
+  const volumes = members.map((m) => volumeOf(m, run));
+  const present = new Set<string>();
+  for (const m of members) if (m.pvc !== undefined) present.add(m.pvc);
+  const { phase, missing } = phaseOf(run, present);
+  let first = members[0] as Member;
+  for (const m of members) if (m.ms < first.ms) first = m;
+  const uidName = g.run === undefined ? `${input.repositoryId}/${first.snap.id}` : `${input.repositoryId}/${input.policy.namespace}/${g.run}`;
   const object: Snapshot = {
     apiVersion: SNAPSHOT_API_VERSION,
     kind: SNAPSHOT_KIND,
@@ -148,35 +236,32 @@ function buildSnapshot(g: Group, input: GroupInput): LogicalSnapshot {
       namespace: input.policy.namespace,
       uid: stableUid(uidName),
       resourceVersion: "",
-      creationTimestamp: kubeTime(timeMs(first)),
-      labels: labelsOf(input.policy.name, g.run, present),
+      creationTimestamp: kubeTime(first.ms),
+      labels: labelsOf(shared, g.run, present),
     },
     spec: { policy: input.policy.name, ...(g.run === undefined ? {} : { run: g.run }) },
     status: {
       phase,
-      time: first.time,
+      time: first.snap.time,
       volumes,
       ...(missing.length === 0 ? {} : { missingVolumes: [...missing] }),
-      totals: {
-        volumes: volumes.length,
-        sizeBytes: volumes.reduce((a, v) => a + (v.sizeBytes ?? 0), 0),
-        files: volumes.reduce((a, v) => a + (v.files ?? 0), 0),
-        addedBytes: volumes.reduce((a, v) => a + (v.addedBytes ?? 0), 0),
-      },
-      ...(first.hostname === undefined ? {} : { hostname: first.hostname }),
-      paths: sortedUnion(members.map((m) => m.paths)),
-      tags: sortedUnion(members.map((m) => m.tags)),
+      totals: totalsOf(volumes),
+      ...(first.snap.hostname === undefined ? {} : { hostname: first.snap.hostname }),
+      paths: sortedUnion(members.map((m) => m.snap.paths)),
+      tags: sortedUnion(members.map((m) => m.snap.tags)),
     },
   };
-  return { object, resticIds: members.map((m) => m.id) };
+  return { object, resticIds: members.map((m) => m.snap.id), sig };
 }
 
-/**
- * Groups one policy's restic snapshots into logical Snapshots, sorted by name. Snapshots tagged
- * for another policy (a shared repository) are skipped. A run tag that is not a valid object
- * name is treated as no run tag.
- */
-export function groupSnapshots(input: GroupInput): LogicalSnapshot[] {
+/** The inputs one group's object is built from; the policy is the same for every call with `previous`. */
+function signature(g: Group, input: GroupInput): string {
+  const run = g.run === undefined ? undefined : input.runs.get(g.run);
+  const ids = g.members.length === 1 ? (g.members[0] as Member).snap.id : g.members.map((m) => m.snap.id).sort().join(",");
+  return `${input.repositoryId}\n${g.run === undefined ? "" : run === undefined ? "-" : JSON.stringify(run)}\n${ids}`;
+}
+
+function collect(input: GroupInput): Group[] {
   const groups = new Map<string, Group>();
   for (const snap of input.snapshots) {
     const tags = parseTags(snap.tags);
@@ -185,12 +270,24 @@ export function groupSnapshots(input: GroupInput): LogicalSnapshot[] {
     const name = run ?? `${input.policy.name}-${snap.id.slice(0, 8)}`;
     let group = groups.get(name);
     if (group === undefined) {
-      group = { name, run, members: [], pvcs: new Map() };
+      group = { name, run, members: [] };
       groups.set(name, group);
     }
-    group.members.push(snap);
-    group.pvcs.set(snap.id, tags.pvc);
+    group.members.push({ snap, pvc: tags.pvc, ms: timeMs(snap.time) });
   }
-  const sorted = [...groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return sorted.map((g) => buildSnapshot(g, input));
+  return [...groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Groups one policy's restic snapshots into logical Snapshots, sorted by name. Snapshots tagged
+ * for another policy (a shared repository) are skipped. A run tag that is not a valid object
+ * name is treated as no run tag.
+ */
+export function groupSnapshots(input: GroupInput): LogicalSnapshot[] {
+  const shared: Shared = { input, policyLabel: isLabelValue(input.policy.name) };
+  return collect(input).map((g) => {
+    const sig = signature(g, input);
+    const before = input.previous?.get(g.name);
+    return before !== undefined && before.sig === sig ? before : buildSnapshot(g, shared, sig);
+  });
 }

@@ -77,6 +77,28 @@ test("refresh adds, modifies and deletes with one monotonic resourceVersion", as
   assert.deepEqual([...rvs].sort((a, b) => a - b), rvs);
 });
 
+test("a refresh builds and announces only what changed", async () => {
+  const { sources, runs, index, events } = setup();
+  const snaps = [resticSnap({ id: hexId("a1"), run: "r1", pvc: "data" }), resticSnap({ id: hexId("b1"), run: "r2", pvc: "data" })];
+  sources.set(web, snaps);
+  runs.set(web, "r1", { phase: "Succeeded", volumes: [{ pvc: "data" }] });
+  await index.refreshAll();
+  const [r1, r2] = index.list("shop").map((row) => row.object);
+  assert.equal(events.length, 2);
+
+  // The run's status changes in a field the snapshot does not show (restic's summary wins).
+  runs.set(web, "r1", { phase: "Succeeded", volumes: [{ pvc: "data", bytesAdded: 5 }] });
+  await index.refresh("shop/web");
+  assert.equal(events.length, 2, "same content: no event");
+  assert.equal(index.get("shop", "r1")?.object, r1);
+
+  sources.set(web, [...snaps, resticSnap({ id: hexId("c1"), run: "r3", pvc: "data" })]);
+  await index.refresh("shop/web");
+  assert.deepEqual(events.slice(2).map((e) => [e.type, e.object.metadata.name]), [["ADDED", "r3"]]);
+  assert.equal(index.get("shop", "r1")?.object, r1, "unchanged rows keep their objects (and pre-rendered JSON)");
+  assert.equal(index.get("shop", "r2")?.object, r2);
+});
+
 test("a failing repository keeps its rows and records the problem; others are intact", async () => {
   const { sources, index, events } = setup();
   sources.set(web, [resticSnap({ id: hexId("a1") })]);

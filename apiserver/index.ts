@@ -137,6 +137,7 @@ class Index implements SnapshotIndex {
 
   private async listOnce(st: PolicyState): Promise<void> {
     const ref = st.ref;
+    const started = this.deps.clock.now();
     let result;
     try {
       result = await this.deps.sources.list(ref);
@@ -150,19 +151,26 @@ class Index implements SnapshotIndex {
     } catch (err) {
       return this.failed(st, { reason: "RunLookupFailed", message: `cannot read the BackupRuns of policy ${policyKey(ref)}: ${errorMessage(err)}` });
     }
-    const live = new Set(result.snapshots.map((s) => s.id));
-    for (const id of st.forgotten) if (!live.has(id)) st.forgotten.delete(id);
+    if (st.forgotten.size > 0) {
+      const live = new Set(result.snapshots.map((s) => s.id));
+      for (const id of st.forgotten) if (!live.has(id)) st.forgotten.delete(id);
+    }
     const snapshots = st.forgotten.size === 0 ? result.snapshots : result.snapshots.filter((s) => !st.forgotten.has(s.id));
     if (st.dropped) return;
     st.problem = undefined;
     st.readErrors = result.errors;
     this.tell({ policy: ref, unreadable: result.errors });
-    // restic snapshot files are content-addressed: same IDs and same runs mean same objects.
-    const fingerprint = `${result.repositoryId}\n${snapshots.map((s) => s.id).sort().join(",")}\n${JSON.stringify([...runs].sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+    // restic snapshot files are content-addressed: same IDs and same runs mean same objects. The
+    // reader lists in a stable order, so the IDs need no sorting here; groups whose inputs did
+    // not change are reused by groupSnapshots.
+    const fingerprint = `${result.repositoryId}\n${snapshots.map((s) => s.id).join(",")}\n${JSON.stringify([...runs].sort(([a], [b]) => (a < b ? -1 : 1)))}`;
     if (fingerprint === st.fingerprint) return;
-    const groups: LogicalSnapshot[] = groupSnapshots({ policy: ref, repositoryId: result.repositoryId, snapshots, runs });
+    const listed = this.deps.clock.now();
+    const groups: LogicalSnapshot[] = groupSnapshots({ policy: ref, repositoryId: result.repositoryId, snapshots, runs, previous: st.rows });
     this.store.apply(st, groups);
     st.fingerprint = fingerprint;
+    const timing = { listMs: listed - started, groupMs: this.deps.clock.now() - listed };
+    this.deps.log.debug({ policy: policyKey(ref), snapshots: snapshots.length, objects: groups.length, ...timing }, "snapshot repository listed");
   }
 
   private failed(st: PolicyState, error: SourceFailure): void {

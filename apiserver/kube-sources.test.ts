@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Cache } from "../kube/informer.ts";
-import { cachedRunLookup, runInfoOf, wireRefreshTriggers } from "./kube-sources.ts";
+import { cachedRunLookup, runInfoOf, wirePolicyTriggers, wireRefreshTriggers, wireRunTrigger } from "./kube-sources.ts";
 import type { KubeCaches, RunObject } from "./kube-sources.ts";
 
 /** A Cache over a map, firing onChange like the informer does. */
@@ -82,4 +82,29 @@ test("a StorageConnection's spec change refreshes the policies that use it; stat
   storage.put(sc(2));
   storage.remove(sc(2));
   assert.deepEqual(refreshed, ["shop/web", "shop/web", "shop/web"]);
+});
+
+test("the run lookup answers only once the BackupRun cache holds its first list", async () => {
+  const runs = mapCache<RunObject>();
+  let markSynced: () => void = () => {};
+  const cache = { ...runs.cache, synced: new Promise<void>((resolve) => (markSynced = resolve)) };
+  const answer = cachedRunLookup(cache).runs({ namespace: "shop", name: "web" });
+  // The first list arrives after the index asked.
+  runs.put(run("r1", "Running", [{ pvc: "data" }]));
+  markSynced();
+  assert.deepEqual([...(await answer).keys()], ["r1"]);
+});
+
+test("policy/storage triggers and the run trigger can be wired apart", () => {
+  const runs = mapCache<RunObject>();
+  const policies = mapCache<KubernetesObject>();
+  const caches = { runs: runs.cache, policies: policies.cache, storage: mapCache<KubernetesObject>().cache } as unknown as KubeCaches;
+  const refreshed: string[] = [];
+  wirePolicyTriggers(caches, (k) => refreshed.push(k));
+  runs.put(run("r1", "Running", [{ pvc: "data" }]));
+  policies.put({ metadata: { name: "db", namespace: "shop" } });
+  assert.deepEqual(refreshed, ["shop/db"], "runs are not watched yet");
+  wireRunTrigger(caches, (k) => refreshed.push(k));
+  runs.put(run("r1", "Succeeded", [{ pvc: "data", snapshotId: "s1" }]));
+  assert.deepEqual(refreshed, ["shop/db", "shop/web"]);
 });

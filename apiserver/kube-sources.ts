@@ -68,9 +68,11 @@ export function runInfoOf(run: RunObject): RunInfo {
   return { ...(isRunPhase(phase) ? { phase } : {}), volumes };
 }
 
+/** Answers from the cache once its first list is in (the index may start before that). */
 export function cachedRunLookup(runs: Cache<RunObject>): RunStatusLookup {
   return {
     async runs(policy: PolicyRef) {
+      await runs.synced;
       const out = new Map<string, RunInfo>();
       for (const run of runs.list(policy.namespace)) {
         if (run.spec?.policyRef?.name === policy.name && run.metadata?.name) out.set(run.metadata.name, runInfoOf(run));
@@ -92,6 +94,20 @@ function runSignature(run: RunObject | undefined): string {
  * when the spec of the StorageConnection it uses changes.
  */
 export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: string) => void): void {
+  wireRunTrigger(caches, refresh);
+  wirePolicyTriggers(caches, refresh);
+}
+
+/** The policy and StorageConnection triggers of {@link wireRefreshTriggers}. */
+export function wirePolicyTriggers(caches: Pick<KubeCaches, "policies" | "storage">, refresh: (policyKey: string) => void): void {
+  caches.policies.onChange((p) => {
+    if (p.metadata?.namespace && p.metadata.name) refresh(`${p.metadata.namespace}/${p.metadata.name}`);
+  });
+  wireStorageTrigger(caches, refresh);
+}
+
+/** The BackupRun trigger of {@link wireRefreshTriggers}. */
+export function wireRunTrigger(caches: Pick<KubeCaches, "runs">, refresh: (policyKey: string) => void): void {
   const seen = new Map<string, string>();
   caches.runs.onChange((run) => {
     const ns = run.metadata?.namespace;
@@ -106,10 +122,6 @@ export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: str
     else seen.set(key, sig);
     refresh(`${ns}/${policy}`);
   });
-  caches.policies.onChange((p) => {
-    if (p.metadata?.namespace && p.metadata.name) refresh(`${p.metadata.namespace}/${p.metadata.name}`);
-  });
-  wireStorageTrigger(caches, refresh);
 }
 
 /**
@@ -117,7 +129,7 @@ export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: str
  * policies that use it, so a fixed endpoint or bucket clears their degraded state at once.
  * Status-only updates (the controller's reachability probe) refresh nothing.
  */
-function wireStorageTrigger(caches: KubeCaches, refresh: (policyKey: string) => void): void {
+function wireStorageTrigger(caches: Pick<KubeCaches, "policies" | "storage">, refresh: (policyKey: string) => void): void {
   const seen = new Map<string, number>();
   caches.storage.onChange((sc) => {
     const name = sc.metadata?.name;
@@ -131,7 +143,7 @@ function wireStorageTrigger(caches: KubeCaches, refresh: (policyKey: string) => 
   });
 }
 
-function policiesUsing(caches: KubeCaches, storage: string): string[] {
+function policiesUsing(caches: Pick<KubeCaches, "policies">, storage: string): string[] {
   return caches.policies.list().flatMap((p) => (p.spec?.storageRef?.name === storage && p.metadata?.namespace && p.metadata.name ? [`${p.metadata.namespace}/${p.metadata.name}`] : []));
 }
 

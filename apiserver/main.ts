@@ -2,19 +2,17 @@
  * Composition root of the aggregated Snapshot API server: reads the environment once, starts
  * the caches and the authentication watch, serves HTTPS (client certificates requested,
  * serving certificate reloaded on change).
+ *
+ * Ordered for a short cold start: @kubernetes/client-node loads and the requests of the caches
+ * and of the authentication watch go out; the index starts as soon as policies and
+ * StorageConnections are listed, and the HTTPS side (express, authentication, authorization)
+ * loads while the index opens its repositories (scrypt, on the thread pool). HTTPS serves once the
+ * authentication configuration is in (discovery and OpenAPI answer from then on); /readyz turns
+ * ready when the first listing is in the index.
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { loadKubeConfig } from "../kube/client.ts";
-import { createHttpsServer } from "../kube/https.ts";
 import { createLogger } from "../kube/log.ts";
-import { createApp } from "./app.ts";
-import { createAuthenticator } from "./authn.ts";
-import { createAuthorizer } from "./authz.ts";
-import { createSnapshotIndex } from "./index.ts";
-import { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig } from "./kube-auth.ts";
-import { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wireRefreshTriggers } from "./kube-sources.ts";
-import { createConditionWriter } from "./policy-conditions.ts";
 import { createRepoSources, defaultBackend } from "./repo-sources.ts";
 import { realClock, realEvery } from "./types.ts";
 
@@ -29,20 +27,34 @@ const config = {
   refreshIntervalMs: Number(env["REFRESH_INTERVAL_SECONDS"] ?? 60) * 1000,
   nfsRoot: env["NFS_MOUNT_ROOT"] ?? "/mnt/nfs",
   concurrency: Number(env["REPOSITORY_CONCURRENCY"] ?? 4),
+  /** The reader's persistent snapshot cache (an emptyDir); unset: memory only. */
+  cacheDir: env["SNAPSHOT_CACHE_DIR"] || undefined,
 };
 
 const log = createLogger({ name: "podwarden-snapshots-api", level: config.logLevel });
-const clock = realClock;
+log.info({ startupMs: Math.round(performance.now()) }, "snapshot API starting");
+const [{ loadKubeConfig }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }] = await Promise.all([
+  import("../kube/client.ts"),
+  import("./kube-auth.ts"),
+  import("./kube-sources.ts"),
+  import("./policy-conditions.ts"),
+]);
+const { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wirePolicyTriggers, wireRunTrigger } = kubeSources;
 const kc = loadKubeConfig(config.kubeconfig);
-
 const authConfig = watchAuthConfig({ kc, log, sleep: (ms) => sleep(ms) });
 const caches = startKubeCaches(kc, log);
+
+// The index's own modules load while those requests are in flight.
+const { createSnapshotIndex } = await import("./index.ts");
+const clock = realClock;
+
 const sources = createRepoSources({
   listPolicies: () => caches.policies.list(),
   getPolicy: (namespace, name) => caches.policies.get(name, namespace),
   getStorage: storageLookup(caches.storage),
   readSecret: secretReader({ kc, clock }),
   backend: defaultBackend(config.nfsRoot),
+  ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
   log,
 });
 const conditions = createConditionWriter({
@@ -62,6 +74,28 @@ const index = createSnapshotIndex({
   onListed: (e) => conditions.observe(e),
 });
 
+const refresh = (key: string): void => void index.refresh(key);
+// The index starts once policies and StorageConnections are listed (the run lookup waits for
+// the BackupRun cache itself); each trigger is wired once its cache holds its first list, so
+// that list's own events refresh nothing.
+const indexStarted = Promise.all([caches.policies.synced, caches.storage.synced]).then(() => {
+  wirePolicyTriggers(caches, refresh);
+  index.start();
+  log.info({ refreshIntervalMs: config.refreshIntervalMs, snapshotCacheDir: config.cacheDir ?? null }, "snapshot index started");
+  void caches.runs.synced.then(() => wireRunTrigger(caches, refresh));
+  void index.refreshAll().then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
+});
+
+// The HTTPS side loads while the index opens its repositories (scrypt runs on the thread pool):
+// loading it earlier would only delay the answers the index waits for. Bounded, so that health
+// endpoints are served even while the lists keep failing.
+await Promise.race([indexStarted, sleep(1000)]);
+const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
+  import("./app.ts"),
+  import("./authn.ts"),
+  import("./authz.ts"),
+  import("../kube/https.ts"),
+]);
 const app = createApp({
   index,
   authenticator: createAuthenticator({ config: authConfig, tokens: kubeTokenReviewer(kc), clock }),
@@ -71,18 +105,13 @@ const app = createApp({
   // Kubernetes picks a random watch length between 30 and 60 minutes.
   defaultWatchTimeoutSeconds: 1800 + Math.floor(Math.random() * 1800),
 });
-
-await authConfig.ready;
 const server = createHttpsServer({ certFile: config.certFile, keyFile: config.keyFile }, app, log, {
   requestCert: true,
   rejectUnauthorized: false,
 });
-server.listen(config.port, config.host, () => log.info({ port: config.port, host: config.host }, "snapshot API listening"));
-
-await caches.synced;
-wireRefreshTriggers(caches, (key) => void index.refresh(key));
-index.start();
-log.info({ refreshIntervalMs: config.refreshIntervalMs }, "snapshot index started");
+void authConfig.ready.then(() => {
+  server.listen(config.port, config.host, () => log.info({ port: config.port, host: config.host }, "snapshot API listening"));
+});
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {

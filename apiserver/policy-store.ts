@@ -15,7 +15,7 @@ export interface StoredSnapshot {
   readonly resticIds: readonly string[];
   /** Sort key: namespace NUL name (orders like the tuple). */
   readonly key: string;
-  /** The object without its resourceVersion, serialized: equal means unchanged. */
+  /** What grouping built the object from (see LogicalSnapshot.sig): equal means unchanged. */
   readonly sig: string;
 }
 
@@ -59,8 +59,13 @@ export function sortKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
 }
 
-function withRV(object: Snapshot, rv: number): Snapshot {
+function withRV(object: Snapshot, rv: number | string): Snapshot {
   return { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
+}
+
+/** Same content, resourceVersion aside (grouping's objects carry an empty one). */
+function sameContent(stored: Snapshot, built: Snapshot): boolean {
+  return JSON.stringify(withRV(stored, built.metadata.resourceVersion ?? "")) === JSON.stringify(built);
 }
 
 class Store implements PolicyStore {
@@ -133,14 +138,19 @@ class Store implements PolicyStore {
     const pk = policyKey(st.ref);
     for (const g of groups) {
       const name = g.object.metadata.name ?? "";
-      const sig = JSON.stringify(g.object);
       const old = st.rows.get(name);
-      if (old !== undefined && old.sig === sig) {
+      if (old !== undefined && old.sig === g.sig) {
         next.set(name, old);
         continue;
       }
+      // Other inputs may still build the same object (e.g. a run's status changed in a field this
+      // snapshot does not show): no event then.
+      if (old !== undefined && sameContent(old.object, g.object)) {
+        next.set(name, { ...old, resticIds: g.resticIds, sig: g.sig });
+        continue;
+      }
       const e = this.event(old === undefined ? "ADDED" : "MODIFIED", g.object, old?.object);
-      next.set(name, { object: e.object, policyKey: pk, resticIds: g.resticIds, key: sortKey(st.ref.namespace, name), sig });
+      next.set(name, { object: e.object, policyKey: pk, resticIds: g.resticIds, key: sortKey(st.ref.namespace, name), sig: g.sig });
       pending.push(e);
     }
     for (const [name, old] of st.rows) if (!next.has(name)) pending.push(this.event("DELETED", old.object));

@@ -1,9 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Backend } from "../restic/backend.ts";
 import { memoryBackend } from "../restic/testing.ts";
 import { repoFiles, vectors } from "../restic/testdata/vectors.ts";
 import { groupSnapshots } from "./grouping.ts";
-import { createRepoSources } from "./repo-sources.ts";
+import { createRepoSources, defaultBackend } from "./repo-sources.ts";
 import type { PolicyLike, RepoTarget, StorageLike } from "./repo-sources.ts";
 import { silentLog } from "./test-fixtures.ts";
 
@@ -87,4 +91,51 @@ test("forget removes the snapshot file", async () => {
   assert.ok(r.ok);
   assert.deepEqual(r.snapshots, []);
   await assert.rejects(sources.forget({ namespace: "shop", name: "nope" }, v2.snapshot.id), /BackupPolicy shop\/nope/);
+});
+
+test("with cacheDir, a new process lists from the reader's disk cache instead of the snapshot files", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "pw-repo-sources-"));
+  try {
+    const files = repoFiles(v2);
+    const reads: string[] = [];
+    const counting = (): Backend => {
+      const inner = memoryBackend(files, "memory:repo-sources-cache");
+      return { ...inner, read: (path) => (reads.push(path), inner.read(path)) };
+    };
+    const { policies, storage, secrets } = setup();
+    const make = () =>
+      createRepoSources({
+        listPolicies: () => policies,
+        getPolicy: (ns, name) => policies.find((p) => p.metadata?.namespace === ns && p.metadata.name === name),
+        getStorage: (name) => storage.get(name),
+        readSecret: async (ns, name) => secrets.get(`${ns}/${name}`),
+        backend: counting,
+        cacheDir: dir,
+        log: silentLog,
+      });
+    const ref = { namespace: "shop", name: "db" };
+    assert.ok((await make().list(ref)).ok);
+    assert.ok(reads.includes(`snapshots/${v2.snapshot.id}`));
+    // The cache file is written in the background.
+    for (let i = 0; i < 500 && readdirSync(dir, { recursive: true }).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    reads.length = 0;
+    const again = await make().list(ref);
+    assert.ok(again.ok);
+    assert.deepEqual(again.snapshots.map((s) => s.id), [v2.snapshot.id]);
+    assert.deepEqual(reads.filter((p) => p.startsWith("snapshots/")), [], "no snapshot file read");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("defaultBackend: NFS under the mount root at once; S3 (and its SDK) only when asked for", async () => {
+  const backend = defaultBackend(join("/mnt", "nfs"));
+  const nfs = backend({ type: "nfs", server: "nas.local", exportPath: "/exports/backups", path: "backups/c/db" });
+  assert.ok(!(nfs instanceof Promise));
+  assert.match(nfs.describe(), /\/mnt\/nfs\/nas\.local\/exports\/backups\/backups\/c\/db$/);
+  const s3 = backend({ type: "s3", endpoint: "http://127.0.0.1:9", bucket: "b", prefix: "pw", path: "backups/c/s3db", accessKeyId: "ak", secretAccessKey: "sk" });
+  assert.ok(s3 instanceof Promise);
+  const opened = await s3;
+  assert.match(opened.describe(), /b/);
+  (opened as Backend & { close?: () => void }).close?.();
 });

@@ -7,8 +7,12 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Logger } from "../kube/log.ts";
-import { isResticRepoError, localBackend, openRepository, s3Backend } from "../restic/index.ts";
-import type { Backend, Repository } from "../restic/index.ts";
+// Not restic/index.ts: that loads the S3 SDK, which only S3 repositories need (imported then).
+import { localBackend } from "../restic/backend.ts";
+import type { Backend } from "../restic/backend.ts";
+import { isResticRepoError } from "../restic/errors.ts";
+import { openRepository } from "../restic/repository.ts";
+import type { Repository } from "../restic/repository.ts";
 import { policyKey } from "./types.ts";
 import type { PolicyRef, SnapshotSources, SourceFailure, SourceResult } from "./types.ts";
 
@@ -48,16 +52,27 @@ export interface RepoSourcesDeps {
   /** The Secret's decoded data; undefined when it does not exist. */
   readonly readSecret: (namespace: string, name: string) => Promise<Readonly<Record<string, string>> | undefined>;
   /** Builds the backend of a target; default: NFS under `nfsRoot`, S3 through the SDK. */
-  readonly backend: (target: RepoTarget) => Backend;
+  readonly backend: (target: RepoTarget) => Backend | Promise<Backend>;
+  /**
+   * Directory of the reader's persistent snapshot cache (encrypted with each repository's key;
+   * an emptyDir is enough): a restarted server lists from it instead of fetching every snapshot
+   * file again. Unset: snapshots are cached in memory only.
+   */
+  readonly cacheDir?: string;
   readonly log: Logger;
 }
 
-/** An NFS export is read where the deployment mounted it: `<nfsRoot>/<server>/<export path>`. */
-export function defaultBackend(nfsRoot: string): (target: RepoTarget) => Backend {
-  return (t) =>
-    t.type === "nfs"
-      ? localBackend(join(nfsRoot, t.server, t.exportPath, t.path))
-      : s3Backend({ endpoint: t.endpoint, bucket: t.bucket, ...(t.region ? { region: t.region } : {}), prefix: `${t.prefix}/${t.path}`, accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey });
+/**
+ * An NFS export is read where the deployment mounted it: `<nfsRoot>/<server>/<export path>`. The
+ * S3 backend (and the SDK) is loaded the first time an S3 repository is opened.
+ */
+export function defaultBackend(nfsRoot: string): (target: RepoTarget) => Backend | Promise<Backend> {
+  return (t) => {
+    if (t.type === "nfs") return localBackend(join(nfsRoot, t.server, t.exportPath, t.path));
+    return import("../restic/s3.ts").then(({ s3Backend }) =>
+      s3Backend({ endpoint: t.endpoint, bucket: t.bucket, ...(t.region ? { region: t.region } : {}), prefix: `${t.prefix}/${t.path}`, accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey }),
+    );
+  };
 }
 
 class Failure extends Error {
@@ -68,11 +83,15 @@ class Failure extends Error {
   }
 }
 
-function hasRepository(p: PolicyLike): boolean {
+/** A policy whose repository has been assigned (by the webhook, at create time). */
+export function hasRepository(p: PolicyLike): boolean {
   return !!(p.metadata?.name && p.metadata.namespace && p.spec?.repository?.path && p.spec.repository.passwordSecretName);
 }
 
-async function secretValue(deps: RepoSourcesDeps, ref: { namespace: string; name: string; key: string; what: string }): Promise<string> {
+/** What resolving a policy's repository reads. */
+export type ResolveDeps = Pick<RepoSourcesDeps, "getPolicy" | "getStorage" | "readSecret">;
+
+async function secretValue(deps: ResolveDeps, ref: { namespace: string; name: string; key: string; what: string }): Promise<string> {
   const data = await deps.readSecret(ref.namespace, ref.name);
   const value = data?.[ref.key];
   if (value === undefined || value === "") {
@@ -81,7 +100,7 @@ async function secretValue(deps: RepoSourcesDeps, ref: { namespace: string; name
   return value;
 }
 
-async function s3Target(deps: RepoSourcesDeps, s3: NonNullable<NonNullable<StorageLike["spec"]>["s3"]>, path: string, storageName: string): Promise<RepoTarget> {
+async function s3Target(deps: ResolveDeps, s3: NonNullable<NonNullable<StorageLike["spec"]>["s3"]>, path: string, storageName: string): Promise<RepoTarget> {
   const creds = s3.credentialsSecretRef;
   if (!s3.endpoint || !s3.bucket || !creds?.namespace || !creds.name) {
     throw new Failure("StorageInvalid", `StorageConnection ${storageName}: spec.s3 needs endpoint, bucket and credentialsSecretRef {namespace, name}`);
@@ -92,15 +111,15 @@ async function s3Target(deps: RepoSourcesDeps, s3: NonNullable<NonNullable<Stora
   return { type: "s3", endpoint: s3.endpoint, bucket: s3.bucket, ...(s3.region ? { region: s3.region } : {}), prefix: s3.prefix ?? "", path, accessKeyId, secretAccessKey };
 }
 
-function policyRepository(deps: RepoSourcesDeps, ref: PolicyRef): { path: string; passwordSecretName: string; storage: string } {
+function policyRepository(deps: ResolveDeps, ref: PolicyRef): { path: string; passwordSecretName: string; storage: string } {
   const policy = deps.getPolicy(ref.namespace, ref.name);
   if (policy === undefined || !hasRepository(policy)) throw new Failure("PolicyNotFound", `BackupPolicy ${policyKey(ref)} does not exist or has no spec.repository yet`);
   const repo = policy.spec?.repository as { path: string; passwordSecretName: string };
   return { ...repo, storage: policy.spec?.storageRef?.name ?? "" };
 }
 
-/** Where a policy's repository lives, with the credentials to read it. */
-async function resolveTarget(deps: RepoSourcesDeps, ref: PolicyRef): Promise<{ target: RepoTarget; password: string }> {
+/** Where a policy's repository lives, with the credentials to read it; rejects with the reason it cannot. */
+export async function resolveTarget(deps: ResolveDeps, ref: PolicyRef): Promise<{ target: RepoTarget; password: string }> {
   const repo = policyRepository(deps, ref);
   const spec = deps.getStorage(repo.storage)?.spec;
   if (spec === undefined) throw new Failure("StorageConnectionNotFound", `BackupPolicy ${policyKey(ref)}: StorageConnection "${repo.storage}" (spec.storageRef.name) does not exist`);
@@ -119,7 +138,7 @@ function failureOf(err: unknown): SourceFailure {
 interface Handle {
   readonly signature: string;
   readonly repo: Promise<Repository>;
-  readonly backend: Backend;
+  readonly backend: Promise<Backend>;
 }
 
 export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
@@ -132,8 +151,9 @@ export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
     const existing = handles.get(key);
     if (existing?.signature === signature) return existing.repo;
     closeBackend(existing?.backend);
-    const backend = deps.backend(target);
-    const repo = openRepository({ backend, password, snapshotCache: new Map(), log: deps.log });
+    const backend = Promise.resolve().then(() => deps.backend(target));
+    const cache = deps.cacheDir === undefined ? {} : { cacheDir: deps.cacheDir };
+    const repo = backend.then((b) => openRepository({ backend: b, password, snapshotCache: new Map(), ...cache, log: deps.log }));
     handles.set(key, { signature, repo, backend });
     return repo;
   }
@@ -176,7 +196,9 @@ function parseKey(key: string): PolicyRef {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-function closeBackend(backend: Backend | undefined): void {
-  const closable = backend as (Backend & { close?: () => void }) | undefined;
-  closable?.close?.();
+function closeBackend(backend: Promise<Backend> | undefined): void {
+  backend?.then(
+    (b) => (b as Backend & { close?: () => void }).close?.(),
+    () => undefined,
+  );
 }

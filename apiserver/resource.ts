@@ -4,16 +4,16 @@
  * @module
  */
 import type { Request, Response } from "express";
-import { SNAPSHOT_API_VERSION } from "../api/group.ts";
-import { SNAPSHOT_LIST_KIND } from "../api/snapshot.ts";
 import type { Snapshot } from "../api/snapshot.ts";
 import { badRequest, notFound } from "./errors.ts";
 import type { SnapshotIndex, StoredSnapshot } from "./index.ts";
 import { decodeContinue, encodeContinue, matches, parseFilter, parseIncludeObject, parseLimit, parseResourceVersion } from "./list-options.ts";
 import type { Filter } from "./list-options.ts";
 import { negotiateOrThrow } from "./negotiate.ts";
+import { viewListJson } from "./list-cache.ts";
+import type { ViewRange } from "./list-cache.ts";
+import { formOf, itemJson, listJson } from "./render.ts";
 import { sendJSON, setWarnings } from "./respond.ts";
-import { partialObject, toTable } from "./table.ts";
 import type { Clock } from "./types.ts";
 
 export interface ResourceContext {
@@ -33,13 +33,23 @@ function firstAfter(items: readonly StoredSnapshot[], key: string): number {
   return lo;
 }
 
-interface Page {
-  readonly items: Snapshot[];
-  readonly continueKey?: string;
-  readonly remaining: number;
+/** The page's items (with a selector), or rows [start, end) of the view (without one). */
+type Page = { readonly continueKey?: string; readonly remaining: number } & ({ readonly items: Snapshot[] } | { readonly range: ViewRange });
+
+function isEmpty(filter: Filter): boolean {
+  return filter.labels.length === 0 && filter.fields.length === 0;
+}
+
+/** Without a selector a page is a slice of the sorted view: O(page). */
+function slice(all: readonly StoredSnapshot[], start: number, limit: number | undefined): Page {
+  const end = limit === undefined ? all.length : Math.min(all.length, start + limit);
+  const remaining = all.length - end;
+  const last = end > start ? all[end - 1] : undefined;
+  return { range: { rows: all, start, end }, remaining, ...(remaining > 0 && last !== undefined ? { continueKey: last.key } : {}) };
 }
 
 function paginate(all: readonly StoredSnapshot[], filter: Filter, start: number, limit: number | undefined): Page {
+  if (isEmpty(filter)) return slice(all, start, limit);
   const items: Snapshot[] = [];
   let last: StoredSnapshot | undefined;
   let i = start;
@@ -71,14 +81,9 @@ export function handleList(ctx: ResourceContext, req: Request, res: Response, na
     ...(page.continueKey === undefined ? {} : { continue: encodeContinue(rv, page.continueKey), remainingItemCount: page.remaining }),
   };
   setWarnings(res, ctx.index.problems(namespace));
-  if (outcome.kind === "table") {
-    sendJSON(res, 200, toTable(page.items, { version: outcome.version, include, now: ctx.clock.now(), columns: true, listMeta }));
-  } else if (outcome.kind === "partial") {
-    const items = page.items.map((s) => partialObject(s, outcome.version));
-    sendJSON(res, 200, { kind: "PartialObjectMetadataList", apiVersion: `meta.k8s.io/${outcome.version}`, metadata: listMeta, items });
-  } else {
-    sendJSON(res, 200, { kind: SNAPSHOT_LIST_KIND, apiVersion: SNAPSHOT_API_VERSION, metadata: listMeta, items: page.items });
-  }
+  const form = formOf(outcome, include);
+  const body = { now: ctx.clock.now(), listMeta };
+  sendJSON(res, 200, "range" in page ? viewListJson(page.range, form, body) : listJson(page.items, form, body));
 }
 
 export function handleGet(ctx: ResourceContext, req: Request, res: Response, id: { namespace: string; name: string }): void {
@@ -90,12 +95,6 @@ export function handleGet(ctx: ResourceContext, req: Request, res: Response, id:
   setWarnings(res, ctx.index.problems(id.namespace));
   if (stored === undefined) throw notFound(id.name);
   const s = stored.object;
-  if (outcome.kind === "table") {
-    const listMeta = { resourceVersion: s.metadata.resourceVersion ?? "" };
-    sendJSON(res, 200, toTable([s], { version: outcome.version, include, now: ctx.clock.now(), columns: true, listMeta }));
-  } else if (outcome.kind === "partial") {
-    sendJSON(res, 200, partialObject(s, outcome.version));
-  } else {
-    sendJSON(res, 200, s);
-  }
+  const listMeta = { resourceVersion: s.metadata.resourceVersion ?? "" };
+  sendJSON(res, 200, itemJson(s, formOf(outcome, include), { now: ctx.clock.now(), columns: true, listMeta }));
 }

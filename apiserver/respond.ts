@@ -8,12 +8,14 @@ import type { PolicyProblem } from "./index.ts";
 import type { StatusError } from "./errors.ts";
 import { policyKey } from "./types.ts";
 
+/** `body`: an encoded JSON text (Buffer), a JSON text (string), or a value to serialize. */
 export function sendJSON(res: Response, code: number, body: unknown, contentType = "application/json"): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
+  // Encoded once: the length and the bytes written come from the same buffer.
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === "string" ? body : JSON.stringify(body), "utf8");
   res.statusCode = code;
   res.setHeader("Content-Type", contentType);
-  res.setHeader("Content-Length", Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader("Content-Length", bytes.length);
+  res.end(bytes);
 }
 
 export function sendStatus(res: Response, err: StatusError): void {

@@ -65,6 +65,22 @@ export function humanDuration(ms: number): string {
   return longDuration(hours);
 }
 
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * How much longer (ms, at least 1) humanDuration keeps printing what it prints for `ms`: its
+ * text changes only on whole seconds below 10 minutes, whole minutes below 8 hours, whole hours
+ * below 8 days and whole days above.
+ */
+export function durationStableFor(ms: number): number {
+  if (ms < SECOND) return 1;
+  const unit = ms < 10 * MINUTE ? SECOND : ms < 8 * HOUR ? MINUTE : ms < 8 * DAY ? HOUR : DAY;
+  return unit - (ms % unit);
+}
+
 function longDuration(hours: number): string {
   const days = Math.trunc(hours / 24);
   const years = Math.trunc(days / 365);
@@ -75,19 +91,24 @@ function longDuration(hours: number): string {
   return `${years}y`;
 }
 
-export function cells(s: Snapshot, now: number): unknown[] {
-  const created = Date.parse(s.metadata.creationTimestamp ?? "");
+/** The cells that do not depend on the time: those before AGE and those after it. */
+export function fixedCells(s: Snapshot): { readonly before: unknown[]; readonly after: unknown[] } {
   const pvcs = [...new Set(s.status.volumes.map((v) => v.pvc ?? "<none>"))];
-  return [
-    s.metadata.name ?? "",
-    s.spec.policy,
-    s.status.phase,
-    humanSize(s.status.totals.sizeBytes),
-    s.status.totals.files,
-    Number.isNaN(created) ? "<unknown>" : humanDuration(now - created),
-    s.spec.run ?? "<none>",
-    pvcs.length === 0 ? "<none>" : pvcs.join(","),
-  ];
+  return {
+    before: [s.metadata.name ?? "", s.spec.policy, s.status.phase, humanSize(s.status.totals.sizeBytes), s.status.totals.files],
+    after: [s.spec.run ?? "<none>", pvcs.length === 0 ? "<none>" : pvcs.join(",")],
+  };
+}
+
+/** AGE: the time since the snapshot was taken, or <unknown>. */
+export function ageCell(s: Snapshot, now: number): string {
+  const created = Date.parse(s.metadata.creationTimestamp ?? "");
+  return Number.isNaN(created) ? "<unknown>" : humanDuration(now - created);
+}
+
+export function cells(s: Snapshot, now: number): unknown[] {
+  const { before, after } = fixedCells(s);
+  return [...before, ageCell(s, now), ...after];
 }
 
 /** The PartialObjectMetadata form of an object (metadata only). */

@@ -17,8 +17,8 @@ import { matches, parseBool, parseFilter, parseIncludeObject, parseResourceVersi
 import type { Filter } from "./list-options.ts";
 import { negotiateOrThrow } from "./negotiate.ts";
 import type { Outcome } from "./negotiate.ts";
+import { formOf, itemJson } from "./render.ts";
 import { setWarnings } from "./respond.ts";
-import { partialObject, toTable } from "./table.ts";
 import type { IncludeObject } from "./table.ts";
 import type { After, Clock } from "./types.ts";
 
@@ -55,28 +55,46 @@ export function translate(e: IndexEvent, scope: Scope): { type: FrameType; objec
 }
 
 interface Renderer {
-  render(s: Snapshot): unknown;
+  /** The object of a frame, encoded JSON. */
+  render(s: Snapshot): Buffer;
   bookmark(rv: number, initialEnd: boolean): unknown;
 }
 
 function renderer(outcome: Outcome, include: IncludeObject, clock: Clock): Renderer {
   let firstTable = true;
   const mark = (rv: number, end: boolean) => ({ resourceVersion: String(rv), ...(end ? { annotations: { "k8s.io/initial-events-end": "true" } } : {}) });
-  if (outcome.kind === "table") {
+  const form = formOf(outcome, include);
+  if (form.kind === "table") {
     return {
       render(s) {
         const columns = firstTable;
         firstTable = false;
-        return toTable([s], { version: outcome.version, include, now: clock.now(), columns, listMeta: { resourceVersion: s.metadata.resourceVersion ?? "" } });
+        return itemJson(s, form, { now: clock.now(), columns, listMeta: { resourceVersion: s.metadata.resourceVersion ?? "" } });
       },
       bookmark: () => undefined,
     };
   }
-  if (outcome.kind === "partial") {
-    const apiVersion = `meta.k8s.io/${outcome.version}`;
-    return { render: (s) => partialObject(s, outcome.version), bookmark: (rv, end) => ({ kind: "PartialObjectMetadata", apiVersion, metadata: mark(rv, end) }) };
+  const now = 0;
+  if (form.kind === "partial") {
+    const apiVersion = `meta.k8s.io/${form.version}`;
+    return { render: (s) => itemJson(s, form, { now, columns: false }), bookmark: (rv, end) => ({ kind: "PartialObjectMetadata", apiVersion, metadata: mark(rv, end) }) };
   }
-  return { render: (s) => s, bookmark: (rv, end) => ({ kind: SNAPSHOT_KIND, apiVersion: SNAPSHOT_API_VERSION, metadata: mark(rv, end) }) };
+  return { render: (s) => itemJson(s, form, { now, columns: false }), bookmark: (rv, end) => ({ kind: SNAPSHOT_KIND, apiVersion: SNAPSHOT_API_VERSION, metadata: mark(rv, end) }) };
+}
+
+const FRAME_OPEN: Readonly<Record<FrameType, Buffer>> = {
+  ADDED: Buffer.from('{"type":"ADDED","object":'),
+  MODIFIED: Buffer.from('{"type":"MODIFIED","object":'),
+  DELETED: Buffer.from('{"type":"DELETED","object":'),
+  BOOKMARK: Buffer.from('{"type":"BOOKMARK","object":'),
+  ERROR: Buffer.from('{"type":"ERROR","object":'),
+};
+const FRAME_CLOSE = Buffer.from("}\n");
+
+/** `{"type":…,"object":…}` and a newline, as JSON.stringify of the frame would write it. */
+function frame(type: FrameType, object: unknown): Buffer {
+  const body = Buffer.isBuffer(object) ? object : Buffer.from(JSON.stringify(object), "utf8");
+  return Buffer.concat([FRAME_OPEN[type], body, FRAME_CLOSE]);
 }
 
 interface Plan {
@@ -131,7 +149,7 @@ export function handleWatch(ctx: WatchContext, req: Request, res: Response, targ
   };
   const write = (type: FrameType, object: unknown): void => {
     if (!open) return;
-    res.write(`${JSON.stringify({ type, object })}\n`);
+    res.write(frame(type, object));
     if (res.writableLength > maxBuffered) {
       ctx.log.warn({ namespace, buffered: res.writableLength }, "watch closed: client too slow");
       finish();

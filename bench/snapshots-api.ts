@@ -5,10 +5,15 @@
  *
  * - warm: the Table list request kubectl sends and the aggregator forwards, straight to the
  *   server with the front-proxy certificate, many times: first page (`limit=500`), whole list
- *   (`--chunk-size=0`), and every page of one `kubectl get snapshots`;
+ *   (`--chunk-size=0`), and every page of one `kubectl get snapshots`; repeated lists may be
+ *   answered from a kept body (valid while no AGE cell changes), so the whole list is also
+ *   measured with a label selector every row matches, which is assembled anew each time;
  * - cold: a new server process (apiserver/main.ts), from spawn to the first complete list it
- *   serves; and a minimal process with the same index, restic adapter and Table code but no
- *   Kubernetes (policy, storage and password given), from spawn to the rendered Table;
+ *   serves: as a pod's first start (no caches), and as the Deployment runs it, with
+ *   SNAPSHOT_CACHE_DIR and NODE_COMPILE_CACHE on a directory an earlier start filled (a
+ *   restarted container keeps its emptyDir); and a minimal process with the same index, restic
+ *   adapter and Table code but no Kubernetes (policy, storage and password given), from spawn to
+ *   the rendered Table;
  * - `restic snapshots --json --no-lock` on the same repository (no cache, and a warm cache);
  * - fresh: from the BackupRun status patch (Succeeded) to the new Snapshot's watch event
  *   through kube-apiserver.
@@ -25,12 +30,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { LABELS } from "../api/group.ts";
 import { freePort } from "../test/env/ports.ts";
 import { httpsRequest } from "../test/env/http.ts";
+import { issueLocalServingCert } from "../test/env/register.ts";
+import { startProcess } from "../test/env/supervisor.ts";
+import type { SupervisedProcess } from "../test/env/supervisor.ts";
 import { waitFor } from "../test/env/wait.ts";
 import type { ResticCliOptions } from "../test/support/restic-cli.ts";
 import { resticBackup, resticBin, resticInit, resticSnapshots } from "../test/support/restic-cli.ts";
-import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, secret, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
+import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, REPO_ROOT, secret, SNAPSHOT_SERVER_USER, SNAPSHOT_SERVICE, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
 import type { DirectClient, SnapshotEnv } from "../test/support/snapshot-env.ts";
 
 const NFS = { server: "nas.local", path: "/exports/bench" } as const;
@@ -101,9 +110,12 @@ interface Warm {
   readonly fullP50: number;
   readonly fullP99: number;
   readonly pagesP50: number;
+  /** Whole list with a selector every row matches: assembled per request (no kept body), as when AGE cells change every second. */
+  readonly renderedP50: number;
 }
 
-async function measureWarm(client: DirectClient, ns: string, count: number, iterations: number): Promise<Warm> {
+async function measureWarm(client: DirectClient, at: { ns: string; policy: string }, count: number, iterations: number): Promise<Warm> {
+  const ns = at.ns;
   const first = await allPages(client, ns);
   if (first.rows !== count) throw new Error(`bench: the server lists ${first.rows} snapshots in ${ns}; expected ${count}`);
   const page: number[] = [];
@@ -114,31 +126,68 @@ async function measureWarm(client: DirectClient, ns: string, count: number, iter
   const fullIterations = Math.max(30, Math.floor(iterations / 5));
   for (let i = 0; i < fullIterations; i++) full.push((await timeRequest(client, `${BASE}/namespaces/${ns}/snapshots`)).ms);
   for (let i = 0; i < 30; i++) pages.push((await allPages(client, ns)).ms);
-  return { pageP50: quantile(page, 0.5), pageP99: quantile(page, 0.99), fullP50: quantile(full, 0.5), fullP99: quantile(full, 0.99), pagesP50: quantile(pages, 0.5) };
+  const rendered: number[] = [];
+  const selector = encodeURIComponent(`${LABELS.policy}=${at.policy}`);
+  for (let i = 0; i < fullIterations; i++) rendered.push((await timeRequest(client, `${BASE}/namespaces/${ns}/snapshots?labelSelector=${selector}`)).ms);
+  return { pageP50: quantile(page, 0.5), pageP99: quantile(page, 0.99), fullP50: quantile(full, 0.5), fullP99: quantile(full, 0.99), pagesP50: quantile(pages, 0.5), renderedP50: quantile(rendered, 0.5) };
+}
+
+/** How to start a new server process, and the CA of its serving certificate. */
+interface Launcher {
+  readonly caPem: string;
+  spawn(opts: { readonly port: number; readonly name: string }): Promise<SupervisedProcess>;
+}
+
+/**
+ * Server processes configured as manifests/deploy runs them: the same settings as the env's
+ * own server plus SNAPSHOT_CACHE_DIR and NODE_COMPILE_CACHE under one cache directory.
+ */
+async function deployedLauncher(env: SnapshotEnv, cacheDir: string): Promise<Launcher> {
+  const tls = await issueLocalServingCert(SNAPSHOT_SERVICE);
+  const dir = join(env.dir, "bench-deployed");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "tls.crt"), tls.certPem);
+  writeFileSync(join(dir, "tls.key"), tls.keyPem, { mode: 0o600 });
+  const base = {
+    KUBECONFIG: await env.cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER }),
+    BIND_ADDRESS: "127.0.0.1",
+    TLS_CERT_FILE: join(dir, "tls.crt"),
+    TLS_KEY_FILE: join(dir, "tls.key"),
+    NFS_MOUNT_ROOT: env.nfsRoot,
+    LOG_LEVEL: "warn",
+    REFRESH_INTERVAL_SECONDS: "3600",
+    SNAPSHOT_CACHE_DIR: join(cacheDir, "snapshots"),
+    NODE_COMPILE_CACHE: join(cacheDir, "node-compile-cache"),
+  };
+  return {
+    caPem: tls.caPem,
+    spawn: ({ port, name }) =>
+      startProcess({ name, command: process.execPath, args: [join(REPO_ROOT, "apiserver", "main.ts")], env: { ...base, PORT: String(port) }, logPath: join(env.dir, "logs", `${name}.log`) }),
+  };
 }
 
 /** /readyz of a local server (no authentication needed); false while it does not answer. */
-async function ready(env: SnapshotEnv, port: number): Promise<boolean> {
+async function ready(caPem: string, port: number): Promise<boolean> {
   try {
-    return (await httpsRequest(`https://localhost:${port}/readyz`, { caPem: env.caPem }, { timeoutMs: 1000 })).status === 200;
+    return (await httpsRequest(`https://localhost:${port}/readyz`, { caPem }, { timeoutMs: 1000 })).status === 200;
   } catch {
     return false;
   }
 }
 
 /** A new server process: spawn → ready → first complete list, in ms. */
-async function coldStart(env: SnapshotEnv, ns: string, count: number, name: string): Promise<number> {
+async function coldStart(env: SnapshotEnv, launcher: Launcher, at: { ns: string; count: number; name: string }): Promise<number> {
   const port = await freePort();
   const t0 = performance.now();
-  const proc = await env.spawnServer({ port, name });
-  const client = aggregatorClient(env, { port });
+  const proc = await launcher.spawn({ port, name: at.name });
+  const client = aggregatorClient({ cp: env.cp, caPem: launcher.caPem, port }, { port });
   const listed = async (): Promise<number> => {
-    const res = await client.request(`${BASE}/namespaces/${ns}/snapshots`, { accept: TABLE_ACCEPT });
+    const res = await client.request(`${BASE}/namespaces/${at.ns}/snapshots`, { accept: TABLE_ACCEPT });
     return res.status === 200 ? (JSON.parse(res.body.toString("utf8")) as { rows: unknown[] }).rows.length : 0;
   };
   try {
     for (;;) {
-      if ((await ready(env, port)) && (await listed()) === count) return performance.now() - t0;
+      if ((await ready(launcher.caPem, port)) && (await listed()) === at.count) return performance.now() - t0;
       if (!proc.running()) throw new Error(`bench: cold server exited:\n${proc.tail()}`);
       if (performance.now() - t0 > 300_000) throw new Error("bench: the cold server did not list everything within 5 minutes");
       await sleep(10);
@@ -274,16 +323,22 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise
   const client = aggregatorClient(env);
   try {
     await waitFor(async () => (await allPages(client, ns)).rows === count, { what: `the server listing ${count} snapshots`, timeoutMs: 300_000, intervalMs: 200 });
-    const warm = await measureWarm(client, ns, count, o.iterations);
+    const warm = await measureWarm(client, { ns, policy }, count, o.iterations);
     const cold: number[] = [];
-    for (let r = 0; r < o.runs; r++) cold.push(await coldStart(env, ns, count, `cold-${count}-${r}`));
+    const fresh = { caPem: env.caPem, spawn: env.spawnServer };
+    for (let r = 0; r < o.runs; r++) cold.push(await coldStart(env, fresh, { ns, count, name: `cold-${count}-${r}` }));
+    const deployed = await deployedLauncher(env, join(env.dir, `bench-cache-${count}`));
+    await coldStart(env, deployed, { ns, count, name: `cold-deployed-${count}-prime` });
+    const cached: number[] = [];
+    for (let r = 0; r < o.runs; r++) cached.push(await coldStart(env, deployed, { ns, count, name: `cold-deployed-${count}-${r}` }));
     const minimal: number[] = [];
     for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, policy, ns, count));
     const restic = await measureRestic(repo, o.runs);
-    const fresh: number[] = [];
-    for (let r = 0; r < o.fresh; r++) fresh.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
+    const visible: number[] = [];
+    for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
-    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.pagesP50)} | ${ms(quantile(cold, 0.5))} (${cold.map(ms).join(", ")}) | ${ms(quantile(minimal, 0.5))} (${minimal.map(ms).join(", ")}) | ${ms(restic.noCache)} / ${ms(restic.cached)} | ${ms(quantile(fresh, 0.5))} / ${ms(Math.max(...fresh))} |`;
+    const runs = (xs: readonly number[]): string => `${ms(quantile(xs, 0.5))} (${xs.map(ms).join(", ")})`;
+    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold)} | ${runs(cached)} | ${runs(minimal)} | ${ms(restic.noCache)} / ${ms(restic.cached)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
   } finally {
     client.close();
   }
@@ -314,8 +369,8 @@ async function main(): Promise<void> {
     [
       `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
       "",
-      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm all pages of one `kubectl get` (p50) | cold: new main.ts → first full list, median (runs) | cold: minimal process (index + reader + Table, no Kubernetes), median (runs) | `restic snapshots --json --no-lock`: no cache / warm cache | new snapshot in a watch after the run's status patch: median / max |",
-      "|---|---|---|---|---|---|---|---|",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new main.ts → first full list, median (runs) | cold, as deployed (snapshot + compile caches kept), median (runs) | cold: minimal process (index + reader + Table, no Kubernetes), median (runs) | `restic snapshots --json --no-lock`: no cache / warm cache | new snapshot in a watch after the run's status patch: median / max |",
+      "|---|---|---|---|---|---|---|---|---|---|",
       ...lines,
       "",
     ].join("\n"),
