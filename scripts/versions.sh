@@ -9,5 +9,6 @@ KWOK_VERSION=v0.8.0
 
 # Where built and downloaded tools live: outside the repository, shared by every checkout.
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
+export HOME
 PW_CACHE=${PODWARDEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/podwarden}
 PW_BIN=$PW_CACHE/bin
