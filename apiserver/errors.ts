@@ -5,40 +5,10 @@
  */
 import { SNAPSHOT_GROUP } from "../api/group.ts";
 import { SNAPSHOT_RESOURCE } from "../api/snapshot.ts";
+import type { Reason, Status, StatusDetails } from "../kube/status.ts";
+import { failure as statusFailure } from "../kube/status.ts";
 
-export const STATUS_REASONS = [
-  "NotFound",
-  "Forbidden",
-  "Unauthorized",
-  "MethodNotAllowed",
-  "NotAcceptable",
-  "UnsupportedMediaType",
-  "Expired",
-  "BadRequest",
-  "Conflict",
-  "InternalError",
-  "ServiceUnavailable",
-] as const;
-export type StatusReason = (typeof STATUS_REASONS)[number];
-
-export interface StatusDetails {
-  readonly name?: string;
-  readonly group?: string;
-  readonly kind?: string;
-  readonly uid?: string;
-}
-
-export interface Status {
-  readonly kind: "Status";
-  readonly apiVersion: "v1";
-  readonly metadata: Record<string, never>;
-  readonly status: "Failure" | "Success";
-  readonly message?: string;
-  readonly reason?: StatusReason;
-  readonly details?: StatusDetails;
-  /** Absent on a Success status (HTTP 200). */
-  readonly code?: number;
-}
+export type { Status, StatusDetails } from "../kube/status.ts";
 
 /** Thrown by handlers; the app's error handler writes `status` with HTTP `status.code`. */
 export class StatusError extends Error {
@@ -53,25 +23,16 @@ export class StatusError extends Error {
 export const QUALIFIED_RESOURCE = `${SNAPSHOT_RESOURCE}.${SNAPSHOT_GROUP}`;
 const RESOURCE_DETAILS = { group: SNAPSHOT_GROUP, kind: SNAPSHOT_RESOURCE } as const;
 
-function failure(code: number, reason: StatusReason, message: string, details?: StatusDetails): StatusError {
-  return new StatusError({
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason,
-    ...(details === undefined ? {} : { details }),
-    code,
-  });
+function failure(reason: Reason, message: string, details?: StatusDetails): StatusError {
+  return new StatusError(statusFailure(reason, message, details));
 }
 
 export function notFound(name: string): StatusError {
-  return failure(404, "NotFound", `${QUALIFIED_RESOURCE} "${name}" not found`, { name, ...RESOURCE_DETAILS });
+  return failure("NotFound", `${QUALIFIED_RESOURCE} "${name}" not found`, { name, ...RESOURCE_DETAILS });
 }
 
 export function pathNotFound(): StatusError {
-  return failure(404, "NotFound", "the server could not find the requested resource", {});
+  return failure("NotFound", "the server could not find the requested resource", {});
 }
 
 export interface ForbiddenInput {
@@ -93,31 +54,31 @@ function forbiddenMessage(f: ForbiddenInput): string {
 export function forbidden(f: ForbiddenInput): StatusError {
   const inner = f.reason ? `${forbiddenMessage(f)}: ${f.reason}` : forbiddenMessage(f);
   const r = f.resource;
-  if (r === undefined) return failure(403, "Forbidden", `forbidden: ${inner}`, {});
+  if (r === undefined) return failure("Forbidden", `forbidden: ${inner}`, {});
   const qualified = r.group === "" ? r.resource : `${r.resource}.${r.group}`;
   const message = r.name ? `${qualified} "${r.name}" is forbidden: ${inner}` : `${qualified} is forbidden: ${inner}`;
-  return failure(403, "Forbidden", message, { ...(r.name ? { name: r.name } : {}), group: r.group, kind: r.resource });
+  return failure("Forbidden", message, { ...(r.name ? { name: r.name } : {}), group: r.group, kind: r.resource });
 }
 
 export function unauthorized(): StatusError {
-  return failure(401, "Unauthorized", "Unauthorized");
+  return failure("Unauthorized", "Unauthorized");
 }
 
 /** `verb` is the API verb: create, update, patch, deletecollection… */
 export function methodNotAllowed(verb: string): StatusError {
-  return failure(405, "MethodNotAllowed", `${verb} is not supported on resources of kind "${QUALIFIED_RESOURCE}"`, RESOURCE_DETAILS);
+  return failure("MethodNotAllowed", `${verb} is not supported on resources of kind "${QUALIFIED_RESOURCE}"`, RESOURCE_DETAILS);
 }
 
 export function notAcceptable(accepted: readonly string[]): StatusError {
-  return failure(406, "NotAcceptable", `only the following media types are accepted: ${accepted.join(", ")}`);
+  return failure("NotAcceptable", `only the following media types are accepted: ${accepted.join(", ")}`);
 }
 
 export function unsupportedMediaType(contentType: string): StatusError {
-  return failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json (got "${contentType}")`);
+  return failure("UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json (got "${contentType}")`);
 }
 
 export function expired(message: string): StatusError {
-  return failure(410, "Expired", message);
+  return failure("Expired", message);
 }
 
 export function tooOldResourceVersion(requested: number, oldest: number): StatusError {
@@ -125,19 +86,19 @@ export function tooOldResourceVersion(requested: number, oldest: number): Status
 }
 
 export function badRequest(message: string): StatusError {
-  return failure(400, "BadRequest", message);
+  return failure("BadRequest", message);
 }
 
 export function conflict(name: string, message: string): StatusError {
-  return failure(409, "Conflict", `Operation cannot be fulfilled on ${QUALIFIED_RESOURCE} "${name}": ${message}`, { name, ...RESOURCE_DETAILS });
+  return failure("Conflict", `Operation cannot be fulfilled on ${QUALIFIED_RESOURCE} "${name}": ${message}`, { name, ...RESOURCE_DETAILS });
 }
 
 export function internalError(message: string): StatusError {
-  return failure(500, "InternalError", `Internal error occurred: ${message}`, {});
+  return failure("InternalError", `Internal error occurred: ${message}`, {});
 }
 
 export function serviceUnavailable(message: string): StatusError {
-  return failure(503, "ServiceUnavailable", message);
+  return failure("ServiceUnavailable", message);
 }
 
 /** The success Status of a synchronous delete (kubectl reads details.uid). */

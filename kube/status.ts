@@ -34,12 +34,20 @@ export interface Status {
   readonly apiVersion: "v1";
   readonly metadata: Record<string, never>;
   readonly status: "Failure" | "Success";
-  readonly message: string;
-  readonly reason: Reason;
-  readonly code: number;
+  readonly message?: string;
+  readonly reason?: Reason;
+  /** Absent on a Success status (HTTP 200). */
+  readonly code?: number;
   readonly details?: StatusDetails;
 }
 
+/** A Failure Status; its HTTP code is the reason's. */
 export function failure(reason: Reason, message: string, details?: StatusDetails): Status {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code: REASONS[reason], ...(details ? { details } : {}) };
+}
+
+/** The reason of an HTTP error code (BadRequest for a 4xx without one of its own). */
+export function reasonForCode(code: number): Reason {
+  const match = (Object.keys(REASONS) as Reason[]).find((r) => REASONS[r] === code);
+  return match ?? (code >= 500 ? "InternalError" : "BadRequest");
 }

@@ -8,6 +8,8 @@ import type { Express, NextFunction, Request, Response } from "express";
 import type { Logger } from "../kube/log.ts";
 import type { HandlerDeps } from "./handlers.ts";
 import type { RequestLookups } from "./lookups.ts";
+import type { Reason } from "../kube/status.ts";
+import { failure, reasonForCode } from "../kube/status.ts";
 import { mutate, validate } from "./handlers.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
 import { deny, parseReview, reviewEnvelope } from "./review.ts";
@@ -30,18 +32,19 @@ function liveLookupFailed(deps: AppDeps, r: AdmissionRequest, err: unknown): Req
 
 type Handler = (req: AdmissionRequest, deps: HandlerDeps) => AdmissionResponse;
 
-function problem(res: Response, code: number, message: string): void {
-  res.status(code).type("application/json").send({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, code });
+function problem(res: Response, reason: Reason, message: string): void {
+  const status = failure(reason, message);
+  res.status(status.code ?? 500).type("application/json").send(status);
 }
 
 function reviewRoute(deps: AppDeps, action: "mutate" | "validate", handler: Handler) {
   const now = deps.now ?? performance.now.bind(performance);
   return async (req: Request, res: Response): Promise<void> => {
-    if (!req.is("application/json")) return problem(res, 415, "Content-Type must be application/json");
+    if (!req.is("application/json")) return problem(res, "UnsupportedMediaType", "Content-Type must be application/json");
     const parsed = parseReview(req.body);
     if (!parsed.ok) {
       deps.log.warn({ action, reason: parsed.message }, "malformed admission review");
-      return problem(res, 400, `malformed AdmissionReview: ${parsed.message}`);
+      return problem(res, "BadRequest", `malformed AdmissionReview: ${parsed.message}`);
     }
     const r = parsed.request;
     const start = now();
@@ -61,9 +64,9 @@ function reviewRoute(deps: AppDeps, action: "mutate" | "validate", handler: Hand
 /** Body parser failures (bad JSON, too large) as clear 4xx answers. */
 function bodyErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
   const e = err as { type?: string; status?: number; message?: string };
-  if (e.type === "entity.too.large") return problem(res, 413, `request body is larger than ${BODY_LIMIT}`);
-  if (e.type === "entity.parse.failed") return problem(res, 400, `request body is not valid JSON: ${e.message ?? "parse error"}`);
-  if (typeof e.status === "number" && e.status >= 400 && e.status < 500) return problem(res, e.status, e.message ?? "bad request");
+  if (e.type === "entity.too.large") return problem(res, "RequestEntityTooLarge", `request body is larger than ${BODY_LIMIT}`);
+  if (e.type === "entity.parse.failed") return problem(res, "BadRequest", `request body is not valid JSON: ${e.message ?? "parse error"}`);
+  if (typeof e.status === "number" && e.status >= 400 && e.status < 500) return problem(res, reasonForCode(e.status), e.message ?? "bad request");
   next(err);
 }
 
@@ -76,11 +79,11 @@ export function createApp(deps: AppDeps): Express {
   app.post("/validate", reviewRoute(deps, "validate", validate));
   app.get(["/healthz", "/livez"], (_req, res) => void res.type("text/plain").send("ok"));
   app.get("/readyz", (_req, res) => void (deps.ready() ? res.type("text/plain").send("ok") : res.status(503).type("text/plain").send("caches not synced")));
-  app.use((_req: Request, res: Response) => problem(res, 404, "not found: this webhook serves POST /mutate and POST /validate"));
+  app.use((_req: Request, res: Response) => problem(res, "NotFound", "not found: this webhook serves POST /mutate and POST /validate"));
   app.use(bodyErrors);
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     deps.log.error({ err: String(err) }, "unexpected error");
-    problem(res, 500, "internal error");
+    problem(res, "InternalError", "internal error");
   });
   return app;
 }
