@@ -39,7 +39,8 @@ import type { SupervisedProcess } from "../test/env/supervisor.ts";
 import { waitFor } from "../test/env/wait.ts";
 import type { ResticCliOptions } from "../test/support/restic-cli.ts";
 import { resticBackup, resticBin, resticInit, resticSnapshots } from "../test/support/restic-cli.ts";
-import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, REPO_ROOT, secret, SNAPSHOT_SERVER_USER, SNAPSHOT_SERVICE, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
+import { REPO } from "../test/support/repo.ts";
+import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, secret, SNAPSHOT_SERVER_USER, SNAPSHOT_SERVICE, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
 import type { DirectClient, SnapshotEnv } from "../test/support/snapshot-env.ts";
 
 const NFS = { server: "nas.local", path: "/exports/bench" } as const;
@@ -162,7 +163,7 @@ async function deployedLauncher(env: SnapshotEnv, cacheDir: string): Promise<Lau
   return {
     caPem: tls.caPem,
     spawn: ({ port, name }) =>
-      startProcess({ name, command: process.execPath, args: [join(REPO_ROOT, "apiserver", "main.ts")], env: { ...base, PORT: String(port) }, logPath: join(env.dir, "logs", `${name}.log`) }),
+      startProcess({ name, command: process.execPath, args: [join(REPO, "apiserver", "main.ts")], env: { ...base, PORT: String(port) }, logPath: join(env.dir, "logs", `${name}.log`) }),
   };
 }
 

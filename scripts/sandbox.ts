@@ -22,7 +22,7 @@ import { startS3Server } from "../test/env/s3.ts";
 import { startProcess } from "../test/env/supervisor.ts";
 import type { SupervisedProcess } from "../test/env/supervisor.ts";
 import { waitFor } from "../test/env/wait.ts";
-import { yamlIn } from "../test/support/webhook-env.ts";
+import { yamlIn } from "../test/support/repo.ts";
 import { demoObjects, seedBackup, writeDemoData } from "./sandbox-demo.ts";
 import { startSnapshotApi } from "../test/support/snapshot-env.ts";
 import { createBoundClaim, startKwok } from "../test/env/kwok.ts";

@@ -5,24 +5,17 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { readdirSync } from "node:fs";
 import { createServer } from "node:https";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
-import { fileURLToPath } from "node:url";
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
 import { installCRDs, issueLocalServingCert, registerAPIService, registerWebhooks } from "../env/register.ts";
 import { tempDir, tools } from "../env/testing.ts";
 import { waitFor, withLogTails } from "../env/wait.ts";
+import { yamlIn } from "../support/repo.ts";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-const yamlIn = (dir: string) =>
-  readdirSync(join(repo, dir))
-    .filter((f) => f.endsWith(".yaml"))
-    .map((f) => join(repo, dir, f));
 
 interface Seen {
   readonly method: string;

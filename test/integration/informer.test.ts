@@ -14,7 +14,7 @@ import type { ControlPlane } from "../env/control-plane.ts";
 import { installCRDs } from "../env/register.ts";
 import { tempDir, tools } from "../env/testing.ts";
 import { waitFor } from "../env/wait.ts";
-import { REPO } from "../support/webhook-env.ts";
+import { REPO } from "../support/repo.ts";
 
 let cp: ControlPlane;
 const dir = tempDir("informer");

@@ -8,7 +8,7 @@ import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
 import { tempDir, tools } from "../env/testing.ts";
 import { waitFor } from "../env/wait.ts";
-import { REPO } from "../support/webhook-env.ts";
+import { REPO } from "../support/repo.ts";
 
 let cp: ControlPlane;
 const dir = tempDir("manifests");

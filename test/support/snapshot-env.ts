@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request as httpsRequest } from "node:https";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO, yamlIn } from "./repo.ts";
 import { stringify } from "yaml";
 import { API_VERSION, GROUP, SNAPSHOT_GROUP, SYSTEM_NAMESPACE, VERSION } from "../../api/group.ts";
 import { startControlPlane } from "../env/control-plane.ts";
@@ -33,9 +33,6 @@ import { writeSnapshotFiles } from "../../restic/testing.ts";
 import { runRestic } from "./restic-cli.ts";
 import type { ResticCliOptions } from "./restic-cli.ts";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CRD_DIR = join(REPO_ROOT, "manifests", "crds");
-const CRD_FILES = ["storageconnections", "backuppolicies", "backupruns", "restoreruns"].map((n) => join(CRD_DIR, `${n}.yaml`));
 
 /** Where the aggregated API is registered. */
 export const SNAPSHOT_SERVICE = { serviceName: "podwarden-snapshots-api", namespace: SYSTEM_NAMESPACE } as const;
@@ -133,7 +130,7 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
       startProcess({
         name,
         command: process.execPath,
-        args: [join(REPO_ROOT, "apiserver", "main.ts")],
+        args: [join(REPO, "apiserver", "main.ts")],
         env: {
           KUBECONFIG: kubeconfig,
           PORT: String(port),
@@ -216,7 +213,7 @@ export async function startSnapshotEnv(opts: SnapshotEnvOptions = {}): Promise<S
     tmp.remove();
   };
   try {
-    await installCRDs(cp, CRD_FILES);
+    await installCRDs(cp, yamlIn("manifests/crds"));
     api = await startSnapshotApi(cp, { ...opts, dir, nfsRoot });
     const server = api.server;
     return {

@@ -4,12 +4,10 @@
  * @module
  */
 import { once } from "node:events";
-import { readdirSync } from "node:fs";
 import { createServer } from "node:https";
 import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { yamlIn } from "./repo.ts";
 import { loadKubeConfig } from "../../kube/client.ts";
 import { createLogger } from "../../kube/log.ts";
 import { createApp } from "../../webhook/app.ts";
@@ -22,11 +20,6 @@ import { waitFor } from "../env/wait.ts";
 import { stringify } from "yaml";
 import { API_VERSION } from "../../api/index.ts";
 
-export const REPO = fileURLToPath(new URL("../../", import.meta.url));
-export const yamlIn = (dir: string): string[] =>
-  readdirSync(join(REPO, dir))
-    .filter((f) => f.endsWith(".yaml"))
-    .map((f) => join(REPO, dir, f));
 
 export interface WebhookEnv {
   readonly cp: ControlPlane;
