@@ -6,15 +6,17 @@
  *
  * File layout: `MAGIC ‖ nonce(12) ‖ AES-256-GCM(zstd(JSON)) ‖ tag(16)`, with `MAGIC ‖ config.id`
  * as additional data. The key is HKDF-SHA-256 of the repository's master key, so reading the
- * cache needs the repository password, as the repository does; no password or key is written.
+ * cache needs the repository password, as the repository does; no password is written (the
+ * unlocked key lives beside it in key-store.ts, sealed with the password).
  * A file that is missing, damaged, truncated, from another repository or another key is simply
  * not used (and replaced by the next write): the cache never makes a listing fail.
  * @module
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { constants as zlibConstants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { writePrivateFile } from "./atomic-file.ts";
 import type { CryptoKey } from "./crypto.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { ID_PATTERN, freezeSnapshot } from "./snapshot.ts";
@@ -126,12 +128,6 @@ export interface DiskCacheOptions {
   readonly masterKey: CryptoKey;
 }
 
-/**
- * Temporary names are unique within the process and repeat after a restart (a container's PID is
- * usually the same), so strays left by a crash between write and rename stay few and get reused.
- */
-let tmpCounter = 0;
-
 /** The cache file of one repository under `dir` (created on first write, mode 0700). */
 export function diskCache(opts: DiskCacheOptions): DiskCache {
   const seal: CacheSealOptions = { key: deriveCacheKey(opts.masterKey, opts.repositoryId), repositoryId: opts.repositoryId };
@@ -150,16 +146,7 @@ export function diskCache(opts: DiskCacheOptions): DiskCache {
       return snapshots === undefined ? { state: "unusable", snapshots: [] } : { state: "loaded", snapshots };
     },
     async save(snapshots) {
-      const bytes = sealCache(seal, snapshots);
-      await mkdir(opts.dir, { recursive: true, mode: 0o700 });
-      const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
-      try {
-        await writeFile(tmp, bytes, { mode: 0o600 });
-        await rename(tmp, path);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
+      await writePrivateFile(path, sealCache(seal, snapshots));
     },
   };
 }

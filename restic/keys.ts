@@ -79,14 +79,25 @@ export interface FindMasterKeyOptions {
 
 type Attempt = "opened" | "wrong" | "corrupt" | "gone";
 
+/** A master key and the key file (`keys/<keyId>`) that opened it. */
+export interface FoundKey {
+  readonly keyId: string;
+  readonly key: CryptoKey;
+}
+
 /** Tries up to 20 key files in listing order; WrongPassword when none opens, CorruptFile when none is readable. */
 export async function findMasterKey(opts: FindMasterKeyOptions): Promise<CryptoKey> {
+  return (await findKey(opts)).key;
+}
+
+/** findMasterKey, also naming the key file that opened. */
+export async function findKey(opts: FindMasterKeyOptions): Promise<FoundKey> {
   const repository = opts.backend.describe();
   const ids = (await opts.backend.list("keys")).filter((n) => ID_PATTERN.test(n)).slice(0, MAX_KEYS_TRIED);
   const seen: Attempt[] = [];
   for (const id of ids) {
     const result = await tryKey(opts, id);
-    if (typeof result === "object") return result;
+    if (typeof result === "object") return { keyId: id, key: result };
     seen.push(result);
   }
   if (seen.length > 0 && seen.every((a) => a === "corrupt")) {

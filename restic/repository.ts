@@ -9,8 +9,10 @@ import type { Logger } from "../kube/log.ts";
 import type { Backend } from "./backend.ts";
 import type { CryptoKey } from "./crypto.ts";
 import { DecryptError, decrypt } from "./crypto.ts";
-import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
-import { findMasterKey } from "./keys.ts";
+import { BackendNotFoundError, ResticRepoError, describeCause } from "./errors.ts";
+import { findKey } from "./keys.ts";
+import type { KeyStore } from "./key-store.ts";
+import { keyStore } from "./key-store.ts";
 import type { CacheSync } from "./cache-sync.ts";
 import { createCacheSync } from "./cache-sync.ts";
 import { diskCache } from "./disk-cache.ts";
@@ -126,22 +128,29 @@ async function readConfig(backend: Backend): Promise<Uint8Array> {
 
 /**
  * Uses the cached master key when it still opens `config` (a re-initialised repository
- * invalidates it). Without one, the key search starts at once, while `config` is still being read;
- * a missing `config` is still the error reported.
+ * invalidates it): from memory, else from the key store of `cacheDir` (a restarted process).
+ * Without one, the key search starts at once, while `config` is still being read; a missing
+ * `config` is still the error reported.
  */
 async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8Array>): Promise<{ key: CryptoKey; config: Uint8Array }> {
   const cache = opts.keyCache ?? defaultKeyCache;
   const cacheKey = keyCacheKey(opts.backend, opts.password);
-  const cached = cache.get(cacheKey);
-  const early = cached === undefined ? searchKey(opts, cache, cacheKey) : undefined;
+  const store = opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir);
+  const remembered = cache.get(cacheKey);
+  const stored = remembered === undefined && store !== undefined ? (await storedKey(opts, store))?.key : undefined;
+  const cached = remembered ?? stored;
+  const early = cached === undefined ? searchKey(opts, cache, cacheKey, store) : undefined;
   const sealedConfig = await readingConfig;
   if (cached !== undefined) {
     const key = await cached.catch(() => undefined);
     const config = key === undefined ? undefined : tryDecrypt(key, sealedConfig);
-    if (key !== undefined && config !== undefined) return { key, config };
+    if (key !== undefined && config !== undefined) {
+      if (cached === stored) cache.set(cacheKey, stored);
+      return { key, config };
+    }
     if (cache.get(cacheKey) === cached) cache.delete(cacheKey);
   }
-  const key = await (early ?? searchKey(opts, cache, cacheKey));
+  const key = await (early ?? searchKey(opts, cache, cacheKey, store));
   const config = tryDecrypt(key, sealedConfig);
   if (config === undefined) {
     throw new ResticRepoError({
@@ -154,9 +163,27 @@ async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8A
   return { key, config };
 }
 
-/** Starts a key search and shares it through the cache; a failed search is not kept. */
-function searchKey(opts: OpenRepositoryOptions, cache: KeyCache, cacheKey: string): Promise<CryptoKey> {
-  const pending = findMasterKey({ backend: opts.backend, password: opts.password });
+/**
+ * The stored key of this repository and password, checked against `keys/` (a removed key file
+ * revokes its password); undefined when there is none. Rejects when its key file is gone.
+ */
+async function storedKey(opts: OpenRepositoryOptions, store: KeyStore): Promise<{ key: Promise<CryptoKey> } | undefined> {
+  const entry = await store.load(opts.backend.describe(), opts.password);
+  if (entry === undefined) return undefined;
+  const listed = opts.backend.list("keys").then((ids) => {
+    if (!ids.includes(entry.keyId)) throw new Error(`key file ${entry.keyId} is no longer listed`);
+    return entry.key;
+  });
+  return { key: prefetch(listed) };
+}
+
+/** Starts a key search and shares it through the cache; a key found is stored before it is used; a failed search is not kept. */
+function searchKey(opts: OpenRepositoryOptions, cache: KeyCache, cacheKey: string, store: KeyStore | undefined): Promise<CryptoKey> {
+  const repository = opts.backend.describe();
+  const pending = findKey({ backend: opts.backend, password: opts.password }).then(async (found) => {
+    await store?.save(repository, opts.password, found).catch((err: unknown) => opts.log?.warn({ repository, error: describeCause(err) }, "restic key store not written"));
+    return found.key;
+  });
   cache.set(cacheKey, pending);
   pending.catch(() => {
     if (cache.get(cacheKey) === pending) cache.delete(cacheKey);

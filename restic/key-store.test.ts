@@ -1,0 +1,65 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FoundKey } from "./keys.ts";
+import { keyFileName, keyStore, openKey, sealKey } from "./key-store.ts";
+
+const location = "local:/srv/repo";
+const password = "correct horse";
+const entry: FoundKey = {
+  keyId: "ab".repeat(32),
+  key: { encrypt: Buffer.alloc(32, 1), macK: Buffer.alloc(16, 2), macR: Buffer.alloc(16, 3) },
+};
+const sealed = sealKey(location, password, entry);
+
+describe("openKey", () => {
+  it("opens what sealKey sealed", () => {
+    assert.deepEqual(openKey(location, password, sealed), entry);
+  });
+
+  const rejected: { name: string; location?: string; password?: string; file: () => Uint8Array }[] = [
+    { name: "another password", password: "Correct horse", file: () => sealed },
+    { name: "another location", location: "local:/srv/other", file: () => sealed },
+    { name: "a flipped ciphertext byte", file: () => Buffer.from(sealed).fill(0x41, 40, 41) },
+    { name: "a flipped tag byte", file: () => Buffer.from(sealed).fill(0, sealed.length - 1) },
+    { name: "a truncated file", file: () => sealed.subarray(0, sealed.length - 20) },
+    { name: "an empty file", file: () => new Uint8Array(0) },
+    { name: "another format's magic", file: () => Buffer.concat([Buffer.from("PWRSNAP\x01"), Buffer.from(sealed).subarray(8)]) },
+    { name: "an oversized file", file: () => Buffer.concat([sealed, Buffer.alloc(8192)]) },
+    { name: "an entry with a key id that is not hex", file: () => sealKey(location, password, { ...entry, keyId: "../../etc" }) },
+    { name: "an all-zero key", file: () => sealKey(location, password, { ...entry, key: { encrypt: Buffer.alloc(32), macK: Buffer.alloc(16), macR: Buffer.alloc(16) } }) },
+  ];
+  for (const c of rejected) {
+    it(`finds nothing in ${c.name}`, () => {
+      assert.equal(openKey(c.location ?? location, c.password ?? password, c.file()), undefined);
+    });
+  }
+
+  it("draws a new salt and nonce per seal", () => {
+    assert.notDeepEqual(sealKey(location, password, entry), sealed);
+  });
+});
+
+describe("keyStore", () => {
+  it("saves a private file per location and loads it back; nothing for a missing directory", async () => {
+    const root = await mkdtemp(join(tmpdir(), "pw-key-store-"));
+    try {
+      const dir = join(root, "cache");
+      const store = keyStore(dir);
+      assert.equal(await store.load(location, password), undefined);
+      await store.save(location, password, entry);
+      assert.deepEqual(await store.load(location, password), entry);
+      assert.equal(await store.load(location, "wrong"), undefined);
+      const path = join(dir, keyFileName(location));
+      assert.equal((await stat(path)).mode & 0o777, 0o600);
+      assert.equal((await stat(dir)).mode & 0o777, 0o700);
+      assert.ok(!(await readFile(path)).includes(Buffer.from(password)), "the password is not in the file");
+      await writeFile(path, "junk");
+      assert.equal(await store.load(location, password), undefined);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
