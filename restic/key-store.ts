@@ -19,7 +19,6 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writePrivateFile } from "./atomic-file.ts";
-import type { CryptoKey } from "./crypto.ts";
 import { isValidKey } from "./crypto.ts";
 import type { FoundKey } from "./keys.ts";
 import { ID_PATTERN } from "./snapshot.ts";
@@ -50,8 +49,10 @@ function sealingKey(password: string, salt: Uint8Array, location: string): Buffe
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
 
-/** Seals an entry; `salt` and `nonce` are injected by tests. */
-export function sealKey(location: string, password: string, entry: FoundKey, salt: Uint8Array = randomBytes(SALT_BYTES), nonce: Uint8Array = randomBytes(NONCE_BYTES)): Uint8Array {
+/** Seals an entry under a new random salt and nonce. */
+export function sealKey(location: string, password: string, entry: FoundKey): Uint8Array {
+  const salt = randomBytes(SALT_BYTES);
+  const nonce = randomBytes(NONCE_BYTES);
   const doc = { keyId: entry.keyId, encrypt: b64(entry.key.encrypt), macK: b64(entry.key.macK), macR: b64(entry.key.macR) };
   const cipher = createCipheriv("aes-256-gcm", sealingKey(password, salt, location), nonce);
   cipher.setAAD(Buffer.concat([MAGIC, Buffer.from(location, "utf8")]));

@@ -141,15 +141,12 @@ async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8A
   const cached = remembered ?? stored;
   const early = cached === undefined ? searchKey(opts, cache, cacheKey, store) : undefined;
   const sealedConfig = await readingConfig;
-  if (cached !== undefined) {
-    const key = await cached.catch(() => undefined);
-    const config = key === undefined ? undefined : tryDecrypt(key, sealedConfig);
-    if (key !== undefined && config !== undefined) {
-      if (cached === stored) cache.set(cacheKey, stored);
-      return { key, config };
-    }
-    if (cache.get(cacheKey) === cached) cache.delete(cacheKey);
+  const opened = cached === undefined ? undefined : await openWith(cached, sealedConfig);
+  if (opened !== undefined) {
+    if (cached === stored) cache.set(cacheKey, cached);
+    return opened;
   }
+  if (cached !== undefined && cache.get(cacheKey) === cached) cache.delete(cacheKey);
   const key = await (early ?? searchKey(opts, cache, cacheKey, store));
   const config = tryDecrypt(key, sealedConfig);
   if (config === undefined) {
@@ -161,6 +158,13 @@ async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8A
     });
   }
   return { key, config };
+}
+
+/** `config` opened with a cached key; undefined when the key is unavailable or no longer opens it. */
+async function openWith(cached: Promise<CryptoKey>, sealedConfig: Uint8Array): Promise<{ key: CryptoKey; config: Uint8Array } | undefined> {
+  const key = await cached.catch(() => undefined);
+  const config = key === undefined ? undefined : tryDecrypt(key, sealedConfig);
+  return key === undefined || config === undefined ? undefined : { key, config };
 }
 
 /**
