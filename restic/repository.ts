@@ -136,14 +136,12 @@ async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8A
   const cache = opts.keyCache ?? defaultKeyCache;
   const cacheKey = keyCacheKey(opts.backend, opts.password);
   const store = opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir);
-  const remembered = cache.get(cacheKey);
-  const stored = remembered === undefined && store !== undefined ? (await storedKey(opts, store))?.key : undefined;
-  const cached = remembered ?? stored;
+  const cached = cache.get(cacheKey) ?? (await storedKey(opts, store)).key;
   const early = cached === undefined ? searchKey(opts, cache, cacheKey, store) : undefined;
   const sealedConfig = await readingConfig;
   const opened = cached === undefined ? undefined : await openWith(cached, sealedConfig);
   if (opened !== undefined) {
-    if (cached === stored) cache.set(cacheKey, cached);
+    cache.set(cacheKey, cached as Promise<CryptoKey>);
     return opened;
   }
   if (cached !== undefined && cache.get(cacheKey) === cached) cache.delete(cacheKey);
@@ -168,17 +166,14 @@ async function openWith(cached: Promise<CryptoKey>, sealedConfig: Uint8Array): P
 }
 
 /**
- * The stored key of this repository and password, checked against `keys/` (a removed key file
- * revokes its password); undefined when there is none. Rejects when its key file is gone.
+ * The stored key of this repository and password, while its key file is still listed (a removed
+ * key file revokes its password); undefined otherwise (`config`, read meanwhile, must still open).
  */
-async function storedKey(opts: OpenRepositoryOptions, store: KeyStore): Promise<{ key: Promise<CryptoKey> } | undefined> {
-  const entry = await store.load(opts.backend.describe(), opts.password);
-  if (entry === undefined) return undefined;
-  const listed = opts.backend.list("keys").then((ids) => {
-    if (!ids.includes(entry.keyId)) throw new Error(`key file ${entry.keyId} is no longer listed`);
-    return entry.key;
-  });
-  return { key: prefetch(listed) };
+async function storedKey(opts: OpenRepositoryOptions, store: KeyStore | undefined): Promise<{ key?: Promise<CryptoKey> }> {
+  const entry = await store?.load(opts.backend.describe(), opts.password);
+  if (entry === undefined) return {};
+  const ids = await opts.backend.list("keys").catch(() => [] as string[]);
+  return ids.includes(entry.keyId) ? { key: Promise.resolve(entry.key) } : {};
 }
 
 /** Starts a key search and shares it through the cache; a key found is stored before it is used; a failed search is not kept. */
