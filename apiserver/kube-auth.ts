@@ -1,26 +1,29 @@
 /**
- * The real delegated-auth adapters with @kubernetes/client-node: TokenReview,
- * SubjectAccessReview, and a watch of ConfigMap kube-system/extension-apiserver-authentication.
+ * The real delegated-auth adapters: TokenReview, SubjectAccessReview, and a watch of ConfigMap
+ * kube-system/extension-apiserver-authentication.
  * @module
  */
-import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, Watch } from "@kubernetes/client-node";
-import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
 import type { Logger } from "../kube/log.ts";
+import type { KubeClient } from "../kube/rest.ts";
 import { AUTH_CONFIGMAP, parseAuthConfigMap } from "./auth-config.ts";
 import type { AccessReviewer, AuthConfig, AuthConfigSource, SubjectAccessReviewSpec, TokenReviewer } from "./auth-types.ts";
 
-export function kubeTokenReviewer(kc: KubeConfig): TokenReviewer {
-  const api = kc.makeApiClient(AuthenticationV1Api);
+interface ConfigMap {
+  readonly metadata?: { readonly resourceVersion?: string };
+  readonly data?: Record<string, string>;
+}
+
+export function kubeTokenReviewer(client: KubeClient): TokenReviewer {
   return {
     async review(token) {
-      const review = await api.createTokenReview({ body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } } });
+      const body = { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } };
+      const review = await client.request<{ status?: Awaited<ReturnType<TokenReviewer["review"]>> }>("POST", "/apis/authentication.k8s.io/v1/tokenreviews", { body });
       return review.status ?? {};
     },
   };
 }
 
-export function kubeAccessReviewer(kc: KubeConfig): AccessReviewer {
-  const api = kc.makeApiClient(AuthorizationV1Api);
+export function kubeAccessReviewer(client: KubeClient): AccessReviewer {
   return {
     async review(spec: SubjectAccessReviewSpec) {
       const body = {
@@ -35,7 +38,7 @@ export function kubeAccessReviewer(kc: KubeConfig): AccessReviewer {
           ...(spec.nonResourceAttributes === undefined ? {} : { nonResourceAttributes: { ...spec.nonResourceAttributes } }),
         },
       };
-      const review = await api.createSubjectAccessReview({ body });
+      const review = await client.request<{ status?: { allowed?: boolean; denied?: boolean; reason?: string } }>("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", { body });
       const s = review.status;
       return { allowed: s?.allowed === true, ...(s?.denied === undefined ? {} : { denied: s.denied }), ...(s?.reason ? { reason: s.reason } : {}) };
     },
@@ -49,7 +52,7 @@ export interface WatchedAuthConfig extends AuthConfigSource {
 }
 
 export interface WatchAuthConfigOptions {
-  readonly kc: KubeConfig;
+  readonly client: KubeClient;
   readonly log: Logger;
   readonly sleep: (ms: number) => Promise<void>;
   /** Wait after a failed read or watch before trying again. */
@@ -62,16 +65,14 @@ export interface WatchAuthConfigOptions {
  * the watch ends. A bad ConfigMap keeps the previous configuration.
  */
 export function watchAuthConfig(opts: WatchAuthConfigOptions): WatchedAuthConfig {
-  const core = opts.kc.makeApiClient(CoreV1Api);
-  const watch = new Watch(opts.kc);
   const path = `/api/v1/namespaces/${AUTH_CONFIGMAP.namespace}/configmaps`;
   let current: AuthConfig | undefined;
   let stopped = false;
-  let abort: AbortController | undefined;
+  const abort = new AbortController();
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  const apply = (cm: V1ConfigMap): void => {
+  const apply = (cm: ConfigMap): void => {
     const parsed = parseAuthConfigMap(cm.data);
     for (const e of parsed.errors) opts.log.warn({ configMap: AUTH_CONFIGMAP.name, error: e }, "authentication configuration has an unusable field");
     current = parsed.config;
@@ -80,25 +81,21 @@ export function watchAuthConfig(opts: WatchAuthConfigOptions): WatchedAuthConfig
   };
 
   const watchOnce = (resourceVersion: string | undefined): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const query = { fieldSelector: `metadata.name=${AUTH_CONFIGMAP.name}`, ...(resourceVersion ? { resourceVersion } : {}) };
-      const onEvent = (type: string, obj: V1ConfigMap): void => {
-        if (type === "ADDED" || type === "MODIFIED") apply(obj);
-      };
-      watch.watch(path, query, onEvent, () => resolve()).then(
-        (controller) => (abort = controller),
-        () => resolve(),
-      );
-    });
+    opts.client
+      .watch<ConfigMap>(path, { fieldSelector: `metadata.name=${AUTH_CONFIGMAP.name}`, ...(resourceVersion ? { resourceVersion } : {}) }, (e) => {
+        if (e.type === "ADDED" || e.type === "MODIFIED") apply(e.object);
+      }, abort.signal)
+      .catch(() => undefined);
 
   const loop = async (): Promise<void> => {
     while (!stopped) {
       try {
-        const cm = await core.readNamespacedConfigMap({ name: AUTH_CONFIGMAP.name, namespace: AUTH_CONFIGMAP.namespace });
+        const cm = await opts.client.request<ConfigMap>("GET", `${path}/${AUTH_CONFIGMAP.name}`, { signal: abort.signal });
         apply(cm);
         await watchOnce(cm.metadata?.resourceVersion);
         if (!stopped) await opts.sleep(1000);
       } catch (err) {
+        if (stopped) return;
         opts.log.warn({ configMap: AUTH_CONFIGMAP.name, error: err instanceof Error ? err.message : String(err) }, "cannot read the authentication configuration; retrying");
         await opts.sleep(opts.retryMs ?? 5000);
       }
@@ -111,7 +108,7 @@ export function watchAuthConfig(opts: WatchAuthConfigOptions): WatchedAuthConfig
     ready,
     stop() {
       stopped = true;
-      abort?.abort();
+      abort.abort();
     },
   };
 }

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { KubernetesObject } from "@kubernetes/client-node";
-import type { Cache } from "../kube/informer.ts";
+import type { Cache, KubernetesObject } from "../kube/informer.ts";
 import { cachedRunLookup, runInfoOf, wirePolicyTriggers, wireRefreshTriggers, wireRunTrigger } from "./kube-sources.ts";
 import type { KubeCaches, RunObject } from "./kube-sources.ts";
 

@@ -5,12 +5,12 @@
  * server-side apply of a policy's SnapshotsAvailable condition.
  * @module
  */
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import { API_VERSION, GROUP, VERSION } from "../api/group.ts";
 import type { Condition } from "../api/meta.ts";
 import { startCache } from "../kube/informer.ts";
-import type { Cache } from "../kube/informer.ts";
+import type { Cache, KubernetesObject } from "../kube/informer.ts";
+import { KubeApiError } from "../kube/rest.ts";
+import type { KubeClient } from "../kube/rest.ts";
 import type { Logger } from "../kube/log.ts";
 import { CONDITION_FIELD_MANAGER } from "./policy-conditions.ts";
 import type { PolicyView } from "./policy-conditions.ts";
@@ -36,11 +36,11 @@ export interface KubeCaches {
   stop(): Promise<void>;
 }
 
-export function startKubeCaches(kc: KubeConfig, log: Logger): KubeCaches {
+export function startKubeCaches(client: KubeClient, log: Logger): KubeCaches {
   const base = `/apis/${GROUP}/${VERSION}`;
-  const policies = startCache<PolicyObject>(kc, { apiVersion: API_VERSION, kind: "BackupPolicy", path: `${base}/backuppolicies` }, log);
-  const storage = startCache<StorageObject>(kc, { apiVersion: API_VERSION, kind: "StorageConnection", path: `${base}/storageconnections` }, log);
-  const runs = startCache<RunObject>(kc, { apiVersion: API_VERSION, kind: "BackupRun", path: `${base}/backupruns` }, log);
+  const policies = startCache<PolicyObject>(client, { path: `${base}/backuppolicies` }, log);
+  const storage = startCache<StorageObject>(client, { path: `${base}/storageconnections` }, log);
+  const runs = startCache<RunObject>(client, { path: `${base}/backupruns` }, log);
   return {
     policies,
     storage,
@@ -148,14 +148,13 @@ function policiesUsing(caches: Pick<KubeCaches, "policies">, storage: string): s
 }
 
 export interface SecretReaderOptions {
-  readonly kc: KubeConfig;
+  readonly client: KubeClient;
   readonly clock: Clock;
   readonly ttlMs?: number;
 }
 
 /** Reads a Secret's decoded data (undefined when absent), cached for `ttlMs` (default 30 s). */
 export function secretReader(opts: SecretReaderOptions): (namespace: string, name: string) => Promise<Readonly<Record<string, string>> | undefined> {
-  const core = opts.kc.makeApiClient(CoreV1Api);
   const cache = createTtlCache<Readonly<Record<string, string>> | null>({ clock: opts.clock, ttlMs: opts.ttlMs ?? 30_000, maxEntries: 5000 });
   return async (namespace, name) => {
     const key = `${namespace}/${name}`;
@@ -163,10 +162,10 @@ export function secretReader(opts: SecretReaderOptions): (namespace: string, nam
     if (hit !== undefined) return hit ?? undefined;
     let data: Record<string, string> | null;
     try {
-      const secret = await core.readNamespacedSecret({ name, namespace });
+      const secret = await opts.client.request<{ data?: Record<string, string> }>("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
       data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 404) throw err;
+      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
       data = null;
     }
     // A missing Secret is not remembered: it is usually about to be created (with its policy).
@@ -185,18 +184,15 @@ export function storageLookup(storage: Cache<StorageObject>): (name: string) => 
  * controller's own conditions are untouched). A policy that is gone is not an error. Needs RBAC
  * `patch` on `backuppolicies/status`.
  */
-export function policyConditionApplier(kc: KubeConfig): (ref: PolicyRef, condition: Condition) => Promise<void> {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const options = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+export function policyConditionApplier(client: KubeClient): (ref: PolicyRef, condition: Condition) => Promise<void> {
   return async (ref, condition) => {
     const body = { apiVersion: API_VERSION, kind: "BackupPolicy", metadata: { name: ref.name, namespace: ref.namespace }, status: { conditions: [condition] } };
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ref.namespace)}/backuppolicies/${encodeURIComponent(ref.name)}/status`;
     try {
-      await api.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace: ref.namespace, plural: "backuppolicies", name: ref.name, body, fieldManager: CONDITION_FIELD_MANAGER, force: true },
-        options,
-      );
+      // JSON is YAML: the apply body goes as application/apply-patch+yaml.
+      await client.request("PATCH", path, { body, contentType: "application/apply-patch+yaml", query: { fieldManager: CONDITION_FIELD_MANAGER, force: true } });
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 404) throw err;
+      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
     }
   };
 }

@@ -33,16 +33,16 @@ const config = {
 
 const log = createLogger({ name: "podwarden-snapshots-api", level: config.logLevel });
 log.info({ startupMs: Math.round(performance.now()) }, "snapshot API starting");
-const [{ loadKubeConfig }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }] = await Promise.all([
+const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }] = await Promise.all([
   import("../kube/client.ts"),
   import("./kube-auth.ts"),
   import("./kube-sources.ts"),
   import("./policy-conditions.ts"),
 ]);
 const { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wirePolicyTriggers, wireRunTrigger } = kubeSources;
-const kc = loadKubeConfig(config.kubeconfig);
-const authConfig = watchAuthConfig({ kc, log, sleep: (ms) => sleep(ms) });
-const caches = startKubeCaches(kc, log);
+const client = loadKubeClient(config.kubeconfig, { host: env["KUBERNETES_SERVICE_HOST"], port: env["KUBERNETES_SERVICE_PORT"] });
+const authConfig = watchAuthConfig({ client, log, sleep: (ms) => sleep(ms) });
+const caches = startKubeCaches(client, log);
 
 // The index's own modules load while those requests are in flight.
 const { createSnapshotIndex } = await import("./index.ts");
@@ -52,14 +52,14 @@ const sources = createRepoSources({
   listPolicies: () => caches.policies.list(),
   getPolicy: (namespace, name) => caches.policies.get(name, namespace),
   getStorage: storageLookup(caches.storage),
-  readSecret: secretReader({ kc, clock }),
+  readSecret: secretReader({ client, clock }),
   backend: defaultBackend(config.nfsRoot),
   ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
   log,
 });
 const conditions = createConditionWriter({
   getPolicy: (ref) => caches.policies.get(ref.name, ref.namespace),
-  apply: policyConditionApplier(kc),
+  apply: policyConditionApplier(client),
   clock,
   log,
 });
@@ -98,8 +98,8 @@ const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHtt
 ]);
 const app = createApp({
   index,
-  authenticator: createAuthenticator({ config: authConfig, tokens: kubeTokenReviewer(kc), clock }),
-  authorizer: createAuthorizer({ reviewer: kubeAccessReviewer(kc), clock }),
+  authenticator: createAuthenticator({ config: authConfig, tokens: kubeTokenReviewer(client), clock }),
+  authorizer: createAuthorizer({ reviewer: kubeAccessReviewer(client), clock }),
   log,
   clock,
   // Kubernetes picks a random watch length between 30 and 60 minutes.

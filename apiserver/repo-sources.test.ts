@@ -116,8 +116,9 @@ test("with cacheDir, a new process lists from the reader's disk cache instead of
     const ref = { namespace: "shop", name: "db" };
     assert.ok((await make().list(ref)).ok);
     assert.ok(reads.includes(`snapshots/${v2.snapshot.id}`));
-    // The cache file is written in the background.
-    for (let i = 0; i < 500 && readdirSync(dir, { recursive: true }).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // The snapshot cache file is written in the background (the key store's file is written first).
+    const written = (): boolean => readdirSync(dir).some((f) => f.endsWith(".snapshots"));
+    for (let i = 0; i < 500 && !written(); i++) await new Promise((r) => setTimeout(r, 10));
     reads.length = 0;
     const again = await make().list(ref);
     assert.ok(again.ok);

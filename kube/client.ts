@@ -1,20 +1,21 @@
 /**
- * The Kubernetes client: a KubeConfig from a file or from the pod's service account. Only
- * kube/ and the adapters beside each part touch @kubernetes/client-node.
+ * The Kubernetes client of our servers: kube/rest.ts with the credentials of a kubeconfig file
+ * or of the pod's service account.
  * @module
  */
-import { KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import { loadTarget } from "./kubeconfig.ts";
+import { createKubeClient } from "./rest.ts";
+import type { KubeClient } from "./rest.ts";
 
-export type { KubeConfig };
+export type { KubeClient };
 
-/** `kubeconfig` set: that file; otherwise the in-cluster service account. */
-export function loadKubeConfig(kubeconfig: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromCluster();
-  return kc;
+/** Where the in-cluster API is (the pod's KUBERNETES_SERVICE_HOST/PORT), read by main.ts. */
+export interface ClusterEnv {
+  readonly host?: string;
+  readonly port?: string;
 }
 
-export function objectApi(kc: KubeConfig): KubernetesObjectApi {
-  return KubernetesObjectApi.makeApiClient(kc);
+/** `kubeconfig` set: that file's current context; otherwise the in-cluster service account. */
+export function loadKubeClient(kubeconfig: string | undefined, env: ClusterEnv = {}): KubeClient {
+  return createKubeClient(loadTarget(kubeconfig, env));
 }

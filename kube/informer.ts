@@ -1,26 +1,34 @@
 /**
- * Watch-backed caches: list once, then watch (client-node's ListWatch). The cache is
- * read-only: copy before changing anything taken from it. `synced` resolves once the first
- * list is in the cache; a list or watch that fails is retried with backoff, forever, until
- * `stop()` (client-node stops an informer on the first error).
+ * Watch-backed caches: list (in pages), then watch from the list's resourceVersion, with
+ * bookmarks; a watch that ends is resumed, a 410 Gone or any error relists (after a backoff
+ * that doubles, forever, until `stop()`). The cache is read-only: copy before changing anything
+ * taken from it. `synced` resolves once the first list is in the cache.
  * @module
  */
-import type { KubeConfig, KubernetesListObject, KubernetesObject, ObjectCache } from "@kubernetes/client-node";
-import { makeInformer } from "@kubernetes/client-node";
 import { setTimeout as delay } from "node:timers/promises";
-import { objectApi } from "./client.ts";
 import type { Logger } from "./log.ts";
+import { KubeApiError } from "./rest.ts";
+import type { KubeClient, WatchEvent } from "./rest.ts";
+
+/** What a cache needs of an object. */
+export interface KubernetesObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; generation?: number };
+}
 
 export interface ResourceRef {
-  readonly apiVersion: string;
-  readonly kind: string;
   /** URL path of the collection, e.g. /apis/apps/v1/deployments. */
   readonly path: string;
 }
 
-export interface Cache<T extends KubernetesObject> extends ObjectCache<T> {
+export interface Cache<T extends KubernetesObject> {
   /** Resolves once the first list is in the cache. */
   readonly synced: Promise<void>;
+  get(name: string, namespace?: string): T | undefined;
+  /** Every object, or a namespace's. */
+  list(namespace?: string): T[];
+  /** Called with each object added, changed or deleted (after the cache holds the change). */
   onChange(cb: (obj: T) => void): void;
   stop(): Promise<void>;
 }
@@ -30,44 +38,155 @@ export interface CacheOptions {
   /** First retry delay after an error; doubles up to maxBackoffMs. */
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** Objects per list page (default 500). */
+  readonly pageSize?: number;
 }
 
-export function startCache<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef, log: Logger, opts: CacheOptions = {}): Cache<T> {
-  const api = objectApi(kc);
+interface ListPage<T> {
+  readonly items?: T[];
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
+}
+
+/** Objects by namespace ("" for cluster-scoped) and name. */
+class Store<T extends KubernetesObject> {
+  private readonly byNs = new Map<string, Map<string, T>>();
+
+  get(name: string, namespace = ""): T | undefined {
+    return this.byNs.get(namespace)?.get(name);
+  }
+  list(namespace?: string): T[] {
+    if (namespace !== undefined) return [...(this.byNs.get(namespace)?.values() ?? [])];
+    return [...this.byNs.values()].flatMap((m) => [...m.values()]);
+  }
+  set(obj: T): void {
+    const ns = obj.metadata?.namespace ?? "";
+    let m = this.byNs.get(ns);
+    if (m === undefined) this.byNs.set(ns, (m = new Map()));
+    m.set(obj.metadata?.name ?? "", obj);
+  }
+  delete(obj: T): void {
+    const ns = obj.metadata?.namespace ?? "";
+    this.byNs.get(ns)?.delete(obj.metadata?.name ?? "");
+  }
+  /** Holds exactly `items` afterwards; returns the objects removed and those new or changed. */
+  replace(items: readonly T[]): T[] {
+    const key = (o: T): string => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+    const fresh = new Set(items.map(key));
+    const gone = this.list().filter((o) => !fresh.has(key(o)));
+    for (const o of gone) this.delete(o);
+    const changed = items.filter((o) => this.get(o.metadata?.name ?? "", o.metadata?.namespace)?.metadata?.resourceVersion !== o.metadata?.resourceVersion);
+    for (const o of items) this.set(o);
+    return [...gone, ...changed];
+  }
+}
+
+/** Every page of a collection, and the resourceVersion to watch from. */
+async function listAll<T>(client: KubeClient, path: string, o: { pageSize: number; signal: AbortSignal }): Promise<{ items: T[]; resourceVersion: string }> {
+  const items: T[] = [];
+  let page: ListPage<T> = {};
+  do {
+    const cont = page.metadata?.continue;
+    page = await client.request<ListPage<T>>("GET", path, { query: { limit: o.pageSize, ...(cont ? { continue: cont } : {}) }, signal: o.signal });
+    items.push(...(page.items ?? []));
+  } while (page.metadata?.continue);
+  return { items, resourceVersion: page.metadata?.resourceVersion ?? "" };
+}
+
+/** An ERROR frame ends the watch: 410 Gone relists at once, anything else after a backoff. */
+class Relist extends Error {
+  readonly gone: boolean;
+  constructor(message: string, gone: boolean) {
+    super(message);
+    this.gone = gone;
+  }
+}
+
+export function startCache<T extends KubernetesObject>(client: KubeClient, ref: ResourceRef, log: Logger, opts: CacheOptions = {}): Cache<T> {
   const sleep = opts.sleep ?? ((ms: number) => delay(ms));
   const base = opts.backoffMs ?? 500;
-  let backoff = base;
-  let stopped = false;
+  const abort = new AbortController();
+  const store = new Store<T>();
+  const listeners: ((obj: T) => void)[] = [];
+  const emit = (obj: T): void => listeners.forEach((cb) => cb(obj));
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
-  const list = async (): Promise<KubernetesListObject<T>> => {
-    const result = await api.list<T>(ref.apiVersion, ref.kind);
-    backoff = base;
-    // ListWatch stores the items right after this promise settles; resolve after that.
-    setImmediate(markSynced);
-    return result;
+
+  /** Lists every page into the store (telling listeners what changed); the list's resourceVersion. */
+  const relist = async (): Promise<string> => {
+    const { items, resourceVersion } = await listAll<T>(client, ref.path, { pageSize: opts.pageSize ?? 500, signal: abort.signal });
+    const changed = store.replace(items);
+    markSynced();
+    for (const o of changed) emit(o);
+    return resourceVersion;
   };
-  const informer = makeInformer<T>(kc, ref.path, list);
-  const start = (): void => void informer.start().catch((err: unknown) => restart(err));
-  const restart = (err: unknown): void => {
-    if (stopped) return;
-    log.warn({ resource: ref.path, err: String(err), retryMs: backoff }, "list or watch failed; retrying");
-    const wait = backoff;
-    backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 30_000);
-    void sleep(wait).then(() => (stopped ? undefined : start()));
+
+  const onEvent = (state: { rv: string }) => (e: WatchEvent<T>): void => {
+    if (e.type === "ERROR") {
+      const status = e.object as { code?: number; message?: string };
+      throw new Relist(`watch of ${ref.path}: ${status.code ?? ""} ${status.message ?? "error"}`, status.code === 410);
+    }
+    const rv = e.object?.metadata?.resourceVersion;
+    if (rv) state.rv = rv;
+    if (e.type === "BOOKMARK") return;
+    if (e.type === "DELETED") store.delete(e.object);
+    else store.set(e.object);
+    emit(e.object);
   };
-  informer.on("error", restart);
-  const listeners: ((obj: T) => void)[] = [];
-  for (const verb of ["add", "update", "delete"] as const) informer.on(verb, (obj) => listeners.forEach((cb) => cb(obj)));
-  start();
+
+  /**
+   * Watches from `rv`, resuming from the last resourceVersion whenever a stream ends; returns
+   * when a relist is due (410 Gone), throws on any other failure (the loop backs off).
+   */
+  const follow = async (rv: string): Promise<void> => {
+    const state = { rv };
+    const handler = onEvent(state);
+    let failure: Error | undefined;
+    const guarded = (e: WatchEvent<T>): void => {
+      try {
+        handler(e);
+      } catch (err) {
+        failure = err as Error;
+        throw err;
+      }
+    };
+    while (!abort.signal.aborted && failure === undefined) {
+      const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+      try {
+        await client.watch<T>(ref.path, { resourceVersion: state.rv, allowWatchBookmarks: true, timeoutSeconds }, guarded, abort.signal);
+      } catch (err) {
+        if (err instanceof KubeApiError && err.code === 410) return;
+        throw err;
+      }
+    }
+    if (failure instanceof Relist && failure.gone) return;
+    if (failure !== undefined) throw failure;
+  };
+
+  const loop = async (): Promise<void> => {
+    let backoff = base;
+    while (!abort.signal.aborted) {
+      try {
+        const rv = await relist();
+        backoff = base;
+        await follow(rv);
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        log.warn({ resource: ref.path, err: err instanceof Error ? err.message : String(err), retryMs: backoff }, "list or watch failed; retrying");
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 30_000);
+      }
+    }
+  };
+  const running = loop();
+
   return {
     synced,
-    get: (name, namespace) => informer.get(name, namespace),
-    list: (namespace) => informer.list(namespace),
-    onChange: (cb) => listeners.push(cb),
+    get: (name, namespace) => store.get(name, namespace),
+    list: (namespace) => store.list(namespace),
+    onChange: (cb) => void listeners.push(cb),
     stop: async () => {
-      stopped = true;
-      await informer.stop();
+      abort.abort();
+      await running;
     },
   };
 }

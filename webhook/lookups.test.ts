@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { SnapshotAnswer } from "../api/index.ts";
-import type { Cache } from "../kube/informer.ts";
+import type { Cache, KubernetesObject } from "../kube/informer.ts";
 import type { LiveReads, LookupCaches } from "./lookups.ts";
 import { createLookups, snapshotFacts, snapshotReadFailure } from "./lookups.ts";
 import { review } from "./fixtures.ts";

@@ -3,13 +3,12 @@
  * review): StorageConnections, BackupPolicies, Deployments and StatefulSets.
  * @module
  */
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { SnapshotAnswer, SnapshotCheck, SnapshotFacts, ValidationContext, WorkloadKind } from "../api/index.ts";
-import { API_VERSION, GROUP, SNAPSHOT_GROUP, VERSION } from "../api/index.ts";
-import { CustomObjectsApi } from "@kubernetes/client-node";
-import type { Cache } from "../kube/informer.ts";
+import { GROUP, SNAPSHOT_GROUP, VERSION } from "../api/index.ts";
+import type { Cache, KubernetesObject } from "../kube/informer.ts";
 import { startCache } from "../kube/informer.ts";
-import { objectApi } from "../kube/client.ts";
+import { KubeApiError } from "../kube/rest.ts";
+import type { KubeClient } from "../kube/rest.ts";
 import type { AdmissionRequest } from "./review.ts";
 import type { Logger } from "../kube/log.ts";
 
@@ -22,12 +21,12 @@ export interface LookupCaches {
   readonly statefulsets: Cache<Scalable>;
 }
 
-export function startLookupCaches(kc: KubeConfig, log: Logger): LookupCaches {
+export function startLookupCaches(client: KubeClient, log: Logger): LookupCaches {
   return {
-    storage: startCache(kc, { apiVersion: API_VERSION, kind: "StorageConnection", path: `/apis/${GROUP}/${VERSION}/storageconnections` }, log),
-    policies: startCache(kc, { apiVersion: API_VERSION, kind: "BackupPolicy", path: `/apis/${GROUP}/${VERSION}/backuppolicies` }, log),
-    deployments: startCache(kc, { apiVersion: "apps/v1", kind: "Deployment", path: "/apis/apps/v1/deployments" }, log),
-    statefulsets: startCache(kc, { apiVersion: "apps/v1", kind: "StatefulSet", path: "/apis/apps/v1/statefulsets" }, log),
+    storage: startCache(client, { path: `/apis/${GROUP}/${VERSION}/storageconnections` }, log),
+    policies: startCache(client, { path: `/apis/${GROUP}/${VERSION}/backuppolicies` }, log),
+    deployments: startCache(client, { path: "/apis/apps/v1/deployments" }, log),
+    statefulsets: startCache(client, { path: "/apis/apps/v1/statefulsets" }, log),
   };
 }
 
@@ -126,23 +125,23 @@ function safeJson(text: string): unknown {
 }
 
 /** Live reads through the API: cache misses, and Snapshots through the aggregated API. */
-export function apiLiveReads(kc: KubeConfig): LiveReads {
-  const api = objectApi(kc);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const read = async (spec: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<object | undefined> => {
+export function apiLiveReads(client: KubeClient): LiveReads {
+  const exists = async (path: string): Promise<boolean> => {
     try {
-      return await api.read(spec);
+      await client.request("GET", path);
+      return true;
     } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
+      if (err instanceof KubeApiError && err.code === 404) return false;
       throw err;
     }
   };
+  const ns = (namespace: string): string => `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}`;
   return {
-    storageConnectionExists: async (name) => (await read({ apiVersion: API_VERSION, kind: "StorageConnection", metadata: { name } })) !== undefined,
-    policyExists: async (namespace, name) => (await read({ apiVersion: API_VERSION, kind: "BackupPolicy", metadata: { name, namespace } })) !== undefined,
+    storageConnectionExists: (name) => exists(`/apis/${GROUP}/${VERSION}/storageconnections/${encodeURIComponent(name)}`),
+    policyExists: (namespace, name) => exists(`${ns(namespace)}/backuppolicies/${encodeURIComponent(name)}`),
     snapshot: async (namespace, name) => {
       try {
-        const obj = (await custom.getNamespacedCustomObject({ group: SNAPSHOT_GROUP, version: VERSION, namespace, plural: "snapshots", name })) as SnapshotObject;
+        const obj = await client.request<SnapshotObject>("GET", `/apis/${SNAPSHOT_GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/snapshots/${encodeURIComponent(name)}`);
         return { found: true, snapshot: snapshotFacts(obj) };
       } catch (err) {
         return snapshotReadFailure(err, name);

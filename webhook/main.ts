@@ -4,7 +4,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { loadKubeConfig } from "../kube/client.ts";
+import { loadKubeClient } from "../kube/client.ts";
 import { createHttpsServer } from "../kube/https.ts";
 import { createLogger } from "../kube/log.ts";
 import { randomSuffix } from "../api/index.ts";
@@ -23,9 +23,9 @@ const config = {
 };
 
 const log = createLogger({ name: "podwarden-webhook", level: config.logLevel });
-const kc = loadKubeConfig(config.kubeconfig);
-const caches = startLookupCaches(kc, log);
-const lookups = createLookups(caches, apiLiveReads(kc), () => new Date());
+const client = loadKubeClient(config.kubeconfig, { host: env["KUBERNETES_SERVICE_HOST"], port: env["KUBERNETES_SERVICE_PORT"] });
+const caches = startLookupCaches(client, log);
+const lookups = createLookups(caches, apiLiveReads(client), () => new Date());
 let synced = false;
 const app = createApp({
   log,

@@ -17,7 +17,7 @@ import { CoreV1Api, CustomObjectsApi, ListWatch, PatchStrategy, setHeaderOptions
 import type { V1Pod } from "@kubernetes/client-node";
 import { LABELS } from "../../api/group.ts";
 import { generateCA, issueCertificate } from "../../certs/certificates.ts";
-import { loadKubeConfig } from "../../kube/client.ts";
+import { loadKubeConfig } from "./client-node.ts";
 import type { Logger } from "../../kube/log.ts";
 import { defaultBinDir, inheritedEnv } from "./config.ts";
 import { startExecProxy } from "./kwok-exec-proxy.ts";

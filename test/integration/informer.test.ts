@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { join } from "node:path";
-import type { KubernetesObject } from "@kubernetes/client-node";
 import { API_VERSION, GROUP, VERSION } from "../../api/index.ts";
-import { loadKubeConfig } from "../../kube/client.ts";
+import { loadKubeClient } from "../../kube/client.ts";
 import { startCache } from "../../kube/informer.ts";
+import type { KubernetesObject } from "../../kube/informer.ts";
 import { createLogger } from "../../kube/log.ts";
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
@@ -27,11 +27,11 @@ after(async () => {
 const log = createLogger({ name: "informer-test", level: "silent" });
 const storage = (name: string): string =>
   JSON.stringify({ apiVersion: API_VERSION, kind: "StorageConnection", metadata: { name }, spec: { type: "nfs", nfs: { server: "nas", path: "/x" } } });
-const ref = { apiVersion: API_VERSION, kind: "StorageConnection", path: `/apis/${GROUP}/${VERSION}/storageconnections` };
+const ref = { path: `/apis/${GROUP}/${VERSION}/storageconnections` };
 
 describe("startCache", () => {
   it("retries a list that fails (the CRD is not installed yet) and syncs once it works", async () => {
-    const cache = startCache<KubernetesObject>(loadKubeConfig(cp.kubeconfigPath), ref, log, { backoffMs: 50, maxBackoffMs: 200 });
+    const cache = startCache<KubernetesObject>(loadKubeClient(cp.kubeconfigPath), ref, log, { backoffMs: 50, maxBackoffMs: 200 });
     try {
       let synced = false;
       void cache.synced.then(() => (synced = true));
@@ -48,7 +48,7 @@ describe("startCache", () => {
 
   it("holds the first list when synced resolves, then follows the watch", async () => {
     await cp.kubectlOk(["apply", "-f", "-"], { input: storage("second") });
-    const cache = startCache<KubernetesObject>(loadKubeConfig(cp.kubeconfigPath), ref, log);
+    const cache = startCache<KubernetesObject>(loadKubeClient(cp.kubeconfigPath), ref, log);
     try {
       await cache.synced;
       assert.deepEqual(cache.list().map((o) => o.metadata?.name).sort(), ["first", "second"]);

@@ -11,7 +11,7 @@ import { Writable } from "node:stream";
 import { Exec } from "@kubernetes/client-node";
 import type { V1Pod, V1Status } from "@kubernetes/client-node";
 import { LABELS } from "../../api/group.ts";
-import { loadKubeConfig } from "../../kube/client.ts";
+import { loadKubeConfig } from "../env/client-node.ts";
 import { createLogger } from "../../kube/log.ts";
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { V1Pod } from "@kubernetes/client-node";
 import { LABELS } from "../../api/group.ts";
-import { loadKubeConfig } from "../../kube/client.ts";
+import { loadKubeConfig } from "../env/client-node.ts";
 import { createLogger } from "../../kube/log.ts";
 import type { Logger } from "../../kube/log.ts";
 import { inheritedEnv } from "../env/config.ts";

@@ -8,7 +8,7 @@ import { createServer } from "node:https";
 import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { yamlIn } from "./repo.ts";
-import { loadKubeConfig } from "../../kube/client.ts";
+import { loadKubeClient } from "../../kube/client.ts";
 import { createLogger } from "../../kube/log.ts";
 import { createApp } from "../../webhook/app.ts";
 import { apiLiveReads, cachesSynced, createLookups, startLookupCaches } from "../../webhook/lookups.ts";
@@ -42,10 +42,10 @@ export interface RunningWebhook {
 /** Our webhook (the production app, its watch-backed lookups) on loopback, registered with `cp`. */
 export async function startWebhook(cp: ControlPlane, opts: { cluster?: string } = {}): Promise<RunningWebhook> {
   const log = createLogger({ name: "webhook", level: "silent" });
-  const kc = loadKubeConfig(cp.kubeconfigPath);
-  const caches = startLookupCaches(kc, log);
+  const client = loadKubeClient(cp.kubeconfigPath);
+  const caches = startLookupCaches(client, log);
   await cachesSynced(caches);
-  const lookups = createLookups(caches, apiLiveReads(kc), () => new Date());
+  const lookups = createLookups(caches, apiLiveReads(client), () => new Date());
   let n = 0;
   const app = createApp({
     log,
