@@ -5,25 +5,13 @@
  * @module
  */
 import { z } from "zod";
-import { CATEGORY, SNAPSHOT_API_VERSION, SNAPSHOT_GROUP, VERSION } from "./group.ts";
+import { SNAPSHOT_API_VERSION } from "./group.ts";
 import { ObjectMeta, Timestamp } from "./meta.ts";
 
-export const SNAPSHOT_KIND = "Snapshot" as const;
-export const SNAPSHOT_LIST_KIND = "SnapshotList" as const;
-export const SNAPSHOT_RESOURCE = "snapshots" as const;
-export const SNAPSHOT_SINGULAR = "snapshot" as const;
-export const SNAPSHOT_SHORT_NAMES = ["snap"] as const;
-export const SNAPSHOT_CATEGORIES = [CATEGORY] as const;
-/** The verbs the aggregated API serves (RBAC verbs; `delete` forgets the restic snapshots). */
-export const SNAPSHOT_VERBS = ["delete", "get", "list", "watch"] as const;
-export const SNAPSHOT_GVK = { group: SNAPSHOT_GROUP, version: VERSION, kind: SNAPSHOT_KIND } as const;
+import { SNAPSHOT_KIND, SNAPSHOT_LIST_KIND, SNAPSHOT_PHASES } from "./snapshot-names.ts";
 
-/**
- * Complete: every volume the run expected is present. InProgress: the run is still Pending or
- * Running. Partial: the run ended without a snapshot of every volume.
- */
-export const SNAPSHOT_PHASES = ["Complete", "Partial", "InProgress"] as const;
-export type SnapshotPhase = (typeof SNAPSHOT_PHASES)[number];
+export { SNAPSHOT_CATEGORIES, SNAPSHOT_GVK, SNAPSHOT_KIND, SNAPSHOT_LIST_KIND, SNAPSHOT_PHASES, SNAPSHOT_RESOURCE, SNAPSHOT_SHORT_NAMES, SNAPSHOT_SINGULAR, SNAPSHOT_VERBS } from "./snapshot-names.ts";
+export type { SnapshotPhase } from "./snapshot-names.ts";
 
 const Count = z.number().int().min(0);
 

@@ -5,7 +5,7 @@
  */
 import express from "express";
 import type { NextFunction, Request, Response } from "express";
-import { SNAPSHOT_RESOURCE } from "../api/snapshot.ts";
+import { SNAPSHOT_RESOURCE } from "../api/snapshot-names.ts";
 import type { Logger } from "../kube/log.ts";
 import { authMiddleware, HEALTH_PATHS } from "./auth-middleware.ts";
 import type { RequestAuth } from "./auth-middleware.ts";

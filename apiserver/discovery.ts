@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { SNAPSHOT_API_VERSION, SNAPSHOT_GROUP, VERSION } from "../api/group.ts";
-import { SNAPSHOT_CATEGORIES, SNAPSHOT_KIND, SNAPSHOT_RESOURCE, SNAPSHOT_SHORT_NAMES, SNAPSHOT_SINGULAR, SNAPSHOT_VERBS } from "../api/snapshot.ts";
+import { SNAPSHOT_CATEGORIES, SNAPSHOT_KIND, SNAPSHOT_RESOURCE, SNAPSHOT_SHORT_NAMES, SNAPSHOT_SINGULAR, SNAPSHOT_VERBS } from "../api/snapshot-names.ts";
 import type { DiscoveryVersion } from "./negotiate.ts";
 
 const GROUP_VERSION = { groupVersion: SNAPSHOT_API_VERSION, version: VERSION } as const;

@@ -4,7 +4,7 @@
  * @module
  */
 import { SNAPSHOT_GROUP } from "../api/group.ts";
-import { SNAPSHOT_RESOURCE } from "../api/snapshot.ts";
+import { SNAPSHOT_RESOURCE } from "../api/snapshot-names.ts";
 import type { Reason, Status, StatusDetails } from "../kube/status.ts";
 import { failure as statusFailure } from "../kube/status.ts";
 

@@ -8,7 +8,7 @@
  */
 import { hash } from "node:crypto";
 import { LABELS, SNAPSHOT_API_VERSION } from "../api/group.ts";
-import { SNAPSHOT_KIND } from "../api/snapshot.ts";
+import { SNAPSHOT_KIND } from "../api/snapshot-names.ts";
 import type { Snapshot, SnapshotPhase, SnapshotVolume } from "../api/snapshot.ts";
 import { parseTags } from "../restic/tags.ts";
 import type { PolicyRef, ResticSnapshotLike, RunInfo, RunVolumeInfo } from "./types.ts";

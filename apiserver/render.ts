@@ -8,7 +8,7 @@
  * @module
  */
 import { SNAPSHOT_API_VERSION } from "../api/group.ts";
-import { SNAPSHOT_LIST_KIND } from "../api/snapshot.ts";
+import { SNAPSHOT_LIST_KIND } from "../api/snapshot-names.ts";
 import type { Snapshot } from "../api/snapshot.ts";
 import type { MetaVersion, Outcome } from "./negotiate.ts";
 import { COLUMNS, durationStableFor, fixedCells, humanDuration } from "./table.ts";

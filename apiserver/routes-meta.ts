@@ -10,8 +10,13 @@ import type { Tagged } from "./discovery.ts";
 import { pathNotFound } from "./errors.ts";
 import { DISCOVERY_CONTENT_TYPE, negotiateOrThrow } from "./negotiate.ts";
 import type { DiscoveryVersion } from "./negotiate.ts";
-import { GV_PATH, openapiDocuments } from "./openapi.ts";
+import type { Documents as OpenAPIDocuments } from "./openapi.ts";
 import { sendJSON } from "./respond.ts";
+
+/** The OpenAPI documents are built from the zod schemas: loaded on the first OpenAPI request, not at start. */
+let openapiDocs: Promise<OpenAPIDocuments> | undefined;
+const openapiDocuments = (): Promise<OpenAPIDocuments> => (openapiDocs ??= import("./openapi.ts").then((m) => m.openapiDocuments()));
+const GV_PATH = `apis/${SNAPSHOT_API_VERSION}`;
 
 const discoveryDocs = new Map<DiscoveryVersion, Tagged>();
 
@@ -41,21 +46,21 @@ function serveApis(req: Request, res: Response): void {
   sendJSON(res, 200, apiGroupList());
 }
 
-function serveOpenAPIV3Doc(req: Request, res: Response): void {
+async function serveOpenAPIV3Doc(req: Request, res: Response): Promise<void> {
   negotiateOrThrow(req.headers.accept, {});
-  const docs = openapiDocuments();
+  const docs = await openapiDocuments();
   const hash = new URL(req.originalUrl, "http://local").searchParams.get("hash");
   res.set("Cache-Control", hash === docs.v3Hash ? "public, immutable" : "no-cache, private");
   sendTagged(req, res, { body: docs.v3, etag: `"${docs.v3Hash}"` });
 }
 
-type Handler = (req: Request, res: Response) => void;
+type Handler = (req: Request, res: Response) => void | Promise<void>;
 
 const json =
   (make: () => unknown): Handler =>
-  (req, res) => {
+  async (req, res) => {
     negotiateOrThrow(req.headers.accept, {});
-    sendJSON(res, 200, make());
+    sendJSON(res, 200, await make());
   };
 
 const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
@@ -64,19 +69,19 @@ const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   [`/apis/${SNAPSHOT_API_VERSION}`, json(apiResourceList)],
   [
     "/openapi/v2",
-    (req, res) => {
+    async (req, res) => {
       negotiateOrThrow(req.headers.accept, {});
-      const docs = openapiDocuments();
+      const docs = await openapiDocuments();
       sendTagged(req, res, { body: docs.v2, etag: `"${docs.v2Hash}"` });
     },
   ],
-  ["/openapi/v3", json(() => JSON.parse(openapiDocuments().v3Root) as unknown)],
+  ["/openapi/v3", json(async () => JSON.parse((await openapiDocuments()).v3Root) as unknown)],
   [`/openapi/v3/${GV_PATH}`, serveOpenAPIV3Doc],
 ]);
 
 /** Serves a non-resource GET, or throws 404. */
-export function serveNonResource(req: Request, res: Response, path: string): void {
+export function serveNonResource(req: Request, res: Response, path: string): void | Promise<void> {
   const handler = ROUTES.get(path.length > 1 ? path.replace(/\/+$/, "") : path);
   if (handler === undefined || (req.method !== "GET" && req.method !== "HEAD")) throw pathNotFound();
-  handler(req, res);
+  return handler(req, res);
 }

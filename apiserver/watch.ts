@@ -6,7 +6,7 @@
  */
 import type { Request, Response } from "express";
 import { SNAPSHOT_API_VERSION } from "../api/group.ts";
-import { SNAPSHOT_KIND } from "../api/snapshot.ts";
+import { SNAPSHOT_KIND } from "../api/snapshot-names.ts";
 import type { Snapshot } from "../api/snapshot.ts";
 import type { Logger } from "../kube/log.ts";
 import { badRequest, tooOldResourceVersion } from "./errors.ts";
