@@ -22,7 +22,12 @@ const { values, positionals } = parseArgs({
 });
 const repoPath = positionals[0];
 if (repoPath === undefined) throw new Error("snapshots-reader-child: the repository path is required as the first argument");
-if (values["compile-cache"] !== undefined) module.enableCompileCache(values["compile-cache"]);
+if (values["compile-cache"] !== undefined) {
+  module.enableCompileCache(values["compile-cache"]);
+  // As a deployment's NODE_COMPILE_CACHE does, reach the reader's decode workers too (a worker
+  // takes its environment from process.env; enableCompileCache alone covers this thread only).
+  process.env.NODE_COMPILE_CACHE = values["compile-cache"];
+}
 
 const t0 = performance.now();
 const { openRepository } = await import("../restic/repository.ts");

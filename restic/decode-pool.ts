@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.ts";
 import type { DecodeContext, DecodeOutcome } from "./load.ts";
-import { freezeSnapshot } from "./snapshot.ts";
+import { freezeBuiltSnapshot } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
 
 export interface DecodeItem {
@@ -42,9 +42,15 @@ export type DecodeRequest =
   | (RequestBase & { readonly kind: "bytes"; readonly ends: readonly number[]; readonly packed: Uint8Array })
   | (RequestBase & { readonly kind: "files"; readonly root: string });
 
+/**
+ * A batch's outcomes travel as JSON text (`PoolOutcome[]`): stringifying in the worker and
+ * parsing here costs about half of what structured cloning the objects does on each side.
+ */
 export type DecodeReply =
-  | { readonly seq: number; readonly outcomes: PoolOutcome[] }
-  | { readonly seq: number; readonly failure: string };
+  | { readonly seq: number; readonly json: string }
+  | { readonly seq: number; readonly failure: string }
+  /** Posted once by each worker when its modules are loaded. */
+  | { readonly ready: true };
 
 export interface DecodePool {
   /** Number of workers. */
@@ -53,6 +59,14 @@ export interface DecodePool {
   decode(ctx: DecodeContext, items: readonly DecodeItem[]): Promise<PoolOutcome[]>;
   /** Reads `<root>/snapshots/<id>` in a worker (synchronously there) and decodes them. */
   readAndDecode(ctx: DecodeContext, root: string, ids: readonly string[]): Promise<PoolOutcome[]>;
+  /**
+   * Starts the workers now rather than on the first batch (each takes tens of milliseconds to
+   * load its modules): e.g. while the key is derived, before a listing known to need them. They
+   * start one after another, each when the previous one is ready, so they take one core, not
+   * all (scrypt, which it overlaps, is CPU- and memory-bound); a batch sent meanwhile starts
+   * the rest at once.
+   */
+  prestart(): void;
   /** Stops the workers; a later call starts new ones. */
   close(): Promise<void>;
 }
@@ -73,6 +87,14 @@ interface Pending {
   reject(err: Error): void;
 }
 
+interface PoolState {
+  readonly size: number;
+  readonly slots: Slot[];
+  readonly pending: Map<number, Pending>;
+  /** Set by prestart: each worker that becomes ready starts the next, so they load one at a time. */
+  staggered: boolean;
+}
+
 const keyIds = new WeakMap<CryptoKey, number>();
 let nextKeyId = 1;
 
@@ -85,44 +107,63 @@ function keyIdOf(key: CryptoKey): number {
   return id;
 }
 
+function settle(state: PoolState, slot: Slot, reply: DecodeReply): void {
+  if ("ready" in reply) {
+    if (state.staggered && state.slots.length < state.size) startWorker(state);
+    else state.staggered = false;
+    return;
+  }
+  const p = state.pending.get(reply.seq);
+  if (p === undefined) return;
+  state.pending.delete(reply.seq);
+  if (--slot.busy === 0) slot.worker.unref();
+  deliver(p, reply);
+}
+
+/** Resolves a batch with its outcomes, frozen; a failure, or a reply that does not parse, rejects it (the loader then decodes it inline). */
+function deliver(p: Pending, reply: { readonly json: string } | { readonly failure: string }): void {
+  if ("failure" in reply) {
+    p.reject(new Error(`restic decode worker failed: ${reply.failure}`));
+    return;
+  }
+  try {
+    p.resolve((JSON.parse(reply.json) as PoolOutcome[]).map(freezeOutcome));
+  } catch (err) {
+    p.reject(new Error(`restic decode worker reply does not parse: ${(err as Error).message}`));
+  }
+}
+
+function fail(state: PoolState, slot: Slot, err: Error): void {
+  const i = state.slots.indexOf(slot);
+  if (i >= 0) state.slots.splice(i, 1);
+  state.staggered = false;
+  for (const [n, p] of state.pending) {
+    if (p.slot !== slot) continue;
+    state.pending.delete(n);
+    p.reject(err);
+  }
+}
+
+function startWorker(state: PoolState): Slot {
+  const worker = new Worker(new URL("./decode-worker.ts", import.meta.url));
+  const slot: Slot = { worker, busy: 0 };
+  worker.on("message", (reply: DecodeReply) => settle(state, slot, reply));
+  worker.on("error", (err: unknown) => fail(state, slot, err instanceof Error ? err : new Error(String(err))));
+  worker.on("exit", (code) => fail(state, slot, new Error(`restic decode worker exited with code ${code}`)));
+  worker.unref();
+  state.slots.push(slot);
+  return slot;
+}
+
 export function createDecodePool(opts: { readonly size: number }): DecodePool {
   if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`decode pool size must be an integer ≥ 1, got ${opts.size}`);
-  const slots: Slot[] = [];
-  const pending = new Map<number, Pending>();
+  const state: PoolState = { size: opts.size, slots: [], pending: new Map(), staggered: false };
   let seq = 0;
-
-  const settle = (slot: Slot, reply: DecodeReply): void => {
-    const p = pending.get(reply.seq);
-    if (p === undefined) return;
-    pending.delete(reply.seq);
-    if (--slot.busy === 0) slot.worker.unref();
-    if ("failure" in reply) p.reject(new Error(`restic decode worker failed: ${reply.failure}`));
-    else p.resolve(reply.outcomes.map(freezeOutcome));
-  };
-  const fail = (slot: Slot, err: Error): void => {
-    const i = slots.indexOf(slot);
-    if (i >= 0) slots.splice(i, 1);
-    for (const [n, p] of pending) {
-      if (p.slot !== slot) continue;
-      pending.delete(n);
-      p.reject(err);
-    }
-  };
-  const start = (): Slot => {
-    const worker = new Worker(new URL("./decode-worker.ts", import.meta.url));
-    const slot: Slot = { worker, busy: 0 };
-    worker.on("message", (reply: DecodeReply) => settle(slot, reply));
-    worker.on("error", (err: unknown) => fail(slot, err instanceof Error ? err : new Error(String(err))));
-    worker.on("exit", (code) => fail(slot, new Error(`restic decode worker exited with code ${code}`)));
-    worker.unref();
-    slots.push(slot);
-    return slot;
-  };
   const send = (req: DecodeRequest, transfer: ArrayBuffer[]): Promise<PoolOutcome[]> => {
-    while (slots.length < opts.size) start();
-    const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    while (state.slots.length < state.size) startWorker(state);
+    const slot = state.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     return new Promise((resolve, reject) => {
-      pending.set(req.seq, { slot, resolve, reject });
+      state.pending.set(req.seq, { slot, resolve, reject });
       if (slot.busy++ === 0) slot.worker.ref();
       slot.worker.postMessage(req, transfer);
     });
@@ -145,8 +186,14 @@ export function createDecodePool(opts: { readonly size: number }): DecodePool {
     readAndDecode(ctx, root, ids) {
       return send({ ...base(ctx, ids), kind: "files", root }, []);
     },
+    prestart() {
+      if (state.staggered || state.slots.length >= state.size) return;
+      state.staggered = true;
+      startWorker(state);
+    },
     async close() {
-      const all = slots.splice(0);
+      state.staggered = false;
+      const all = state.slots.splice(0);
       await Promise.all(all.map((s) => s.worker.terminate()));
     },
   };
@@ -167,5 +214,6 @@ export function unpack(ids: readonly string[], ends: readonly number[], packed: 
 }
 
 function freezeOutcome(o: PoolOutcome): PoolOutcome {
-  return "snapshot" in o ? { id: o.id, snapshot: freezeSnapshot(o.snapshot) } : o;
+  if ("snapshot" in o) freezeBuiltSnapshot(o.snapshot);
+  return o;
 }

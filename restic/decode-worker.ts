@@ -3,15 +3,15 @@
  * them itself for local repositories. Started by decode-pool.ts; never imported.
  * @module
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.ts";
 import type { DecodeReply, DecodeRequest, PoolOutcome } from "./decode-pool.ts";
 import { unpack } from "./decode-pool.ts";
 import { classifySystemError, errorCode } from "./errors.ts";
 import type { DecodeContext } from "./load.ts";
-import { decodeSnapshotFile, decodeSnapshotFiles, hashMismatchError } from "./load.ts";
+import { decodeForTransfer, hashMismatchError } from "./load.ts";
+import { reusesZstdContext } from "./unpacked.ts";
 
 const MAX_KEYS = 64;
 /** Keys by the pool's key number, so each key's cipher contexts are built once per worker. */
@@ -27,37 +27,49 @@ function keyFor(req: DecodeRequest): CryptoKey {
   return key;
 }
 
-/** Reads and decodes local files; a hash mismatch is read once more, as restic does. */
+/** Reads and decodes local files one by one; a hash mismatch is read once more, as restic does. */
 function readBatch(ctx: DecodeContext, root: string, ids: readonly string[]): PoolOutcome[] {
-  const out = new Array<PoolOutcome>(ids.length);
-  const files: { id: string; bytes: Uint8Array }[] = [];
-  const at: number[] = [];
-  ids.forEach((id, i) => {
-    const read = readLocal(root, id);
-    if ("bytes" in read) {
-      files.push({ id, bytes: read.bytes });
-      at.push(i);
-    } else out[i] = read;
+  const dir = `${root}/snapshots/`;
+  return ids.map((id) => {
+    const first = readAndDecode(ctx, dir, id);
+    if (!("hashMismatch" in first)) return first;
+    const again = readAndDecode(ctx, dir, id);
+    return "hashMismatch" in again ? { id, error: hashMismatchError(ctx.repository, id, again.hashMismatch) } : again;
   });
-  decodeSnapshotFiles(ctx, files).forEach((o, k) => {
-    out[at[k] as number] = "hashMismatch" in o ? retry(ctx, root, o.id) : o;
-  });
-  return out;
 }
 
-function retry(ctx: DecodeContext, root: string, id: string): PoolOutcome {
-  const read = readLocal(root, id);
-  if (!("bytes" in read)) return read;
-  const again = decodeSnapshotFile(ctx, id, read.bytes);
-  return "hashMismatch" in again ? { id, error: hashMismatchError(ctx.repository, id, again.hashMismatch) } : again;
+function readAndDecode(ctx: DecodeContext, dir: string, id: string): PoolOutcome {
+  const read = readLocal(dir + id, id);
+  return read instanceof Uint8Array ? decodeForTransfer(ctx, id, read) : read;
 }
 
-function readLocal(root: string, id: string): { bytes: Uint8Array } | PoolOutcome {
+/** The read buffer of this worker: each file is decoded before the next one is read into it. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The file's bytes (a view of `scratch`, valid until the next read), or why it could not be read. */
+function readLocal(path: string, id: string): Uint8Array | PoolOutcome {
+  let fd: number | undefined;
   try {
-    return { bytes: readFileSync(join(root, "snapshots", id)) };
+    fd = openSync(path, "r");
+    return readAll(fd);
   } catch (err) {
     if (classifySystemError(err) === "NotFound") return { id, gone: true };
     return { id, ioError: { code: errorCode(err), message: err instanceof Error ? err.message : String(err) } };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Reads until a read leaves room in the buffer (end of file, as the local backend reads), growing it when full. */
+function readAll(fd: number): Uint8Array {
+  let n = 0;
+  for (;;) {
+    const got = readSync(fd, scratch, n, scratch.length - n, null);
+    n += got;
+    if (got === 0 || n < scratch.length) return scratch.subarray(0, n);
+    const bigger = Buffer.allocUnsafe(scratch.length * 2);
+    scratch.copy(bigger, 0, 0, n);
+    scratch = bigger;
   }
 }
 
@@ -67,8 +79,8 @@ function handle(req: DecodeRequest): DecodeReply {
     const outcomes =
       req.kind === "files"
         ? readBatch(ctx, req.root, req.ids)
-        : decodeSnapshotFiles(ctx, unpack(req.ids, req.ends, req.packed));
-    return { seq: req.seq, outcomes };
+        : unpack(req.ids, req.ends, req.packed).map((f) => decodeForTransfer(ctx, f.id, f.bytes));
+    return { seq: req.seq, json: JSON.stringify(outcomes) };
   } catch (err) {
     return { seq: req.seq, failure: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
@@ -77,3 +89,5 @@ function handle(req: DecodeRequest): DecodeReply {
 const port = parentPort;
 if (port === null) throw new Error("decode-worker.ts must run as a worker thread (started by decode-pool.ts)");
 port.on("message", (req: DecodeRequest) => port.postMessage(handle(req)));
+reusesZstdContext();
+port.postMessage({ ready: true } satisfies DecodeReply);

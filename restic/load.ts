@@ -4,15 +4,15 @@
  * the file itself can be bad becomes a CorruptFile error naming the repository and the file.
  * @module
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { CryptoKey } from "./crypto.ts";
 import { DecryptError, decrypt } from "./crypto.ts";
 import type { ResticErrorCode } from "./errors.ts";
 import { ResticRepoError } from "./errors.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
-import { SnapshotFormatError, parseSnapshot } from "./snapshot.ts";
+import { SnapshotFormatError, buildSnapshot, parseSnapshot } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
-import { UnpackedFormatError, decodeUnpacked, parseUnpackedJson } from "./unpacked.ts";
+import { UnpackedFormatError, parseUnpacked } from "./unpacked.ts";
 
 /** A snapshot file that was listed but could not be read; the other snapshots are still returned. */
 export interface SnapshotFileError {
@@ -36,26 +36,37 @@ export type DecodeOutcome =
   | { readonly id: string; readonly hashMismatch: string };
 
 export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return hash("sha256", bytes, "hex");
 }
 
 /** Checks SHA-256(bytes) == id, then decodes; never throws for a bad file. */
 export function decodeSnapshotFile(ctx: DecodeContext, id: string, bytes: Uint8Array): DecodeOutcome {
-  return decodeSnapshotFiles(ctx, [{ id, bytes }])[0] as DecodeOutcome;
+  return decodeFile(ctx, { id, bytes, build: parseSnapshot });
 }
 
 /** decodeSnapshotFile for many files; outcome i is for file i. */
 export function decodeSnapshotFiles(ctx: DecodeContext, files: readonly { id: string; bytes: Uint8Array }[]): DecodeOutcome[] {
-  return files.map(({ id, bytes }) => {
-    const actual = sha256Hex(bytes);
-    if (actual !== id) return { id, hashMismatch: actual };
-    try {
-      const json = decodeUnpacked(decrypt(ctx.key, bytes), ctx.version);
-      return { id, snapshot: parseSnapshot(id, parseUnpackedJson(json)) };
-    } catch (err) {
-      return { id, error: corruptFile(ctx, id, err) };
-    }
-  });
+  return files.map(({ id, bytes }) => decodeSnapshotFile(ctx, id, bytes));
+}
+
+/**
+ * decodeSnapshotFile for a decode worker: the snapshot is left unfrozen (it travels to the main
+ * thread as JSON text, and the pool freezes what it parses), and `bytes` may be reused as soon
+ * as this returns.
+ */
+export function decodeForTransfer(ctx: DecodeContext, id: string, bytes: Uint8Array): DecodeOutcome {
+  return decodeFile(ctx, { id, bytes, build: buildSnapshot });
+}
+
+function decodeFile(ctx: DecodeContext, file: { id: string; bytes: Uint8Array; build: typeof parseSnapshot }): DecodeOutcome {
+  const { id, bytes } = file;
+  const actual = sha256Hex(bytes);
+  if (actual !== id) return { id, hashMismatch: actual };
+  try {
+    return { id, snapshot: file.build(id, parseUnpacked(decrypt(ctx.key, bytes), ctx.version)) };
+  } catch (err) {
+    return { id, error: corruptFile(ctx, id, err) };
+  }
 }
 
 function corruptFile(ctx: DecodeContext, id: string, err: unknown): SnapshotFileError {

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { localBackend } from "./backend.ts";
 import type { Backend } from "./backend.ts";
 import type { CryptoKey } from "./crypto.ts";
-import type { DecodePool } from "./decode-pool.ts";
+import type { DecodePool, PoolOutcome } from "./decode-pool.ts";
 import { createDecodePool } from "./decode-pool.ts";
-import { decodeSnapshotFiles } from "./load.ts";
-import { POOL_MIN_FILES } from "./loader.ts";
+import { decodeSnapshotFile, decodeSnapshotFiles, sha256Hex } from "./load.ts";
+import { POOL_MIN_FILES, prestartFor } from "./loader.ts";
 import { openRepository } from "./repository.ts";
 import type { ListResult } from "./repository.ts";
 import { countingBackend, memoryBackend, sealSnapshot } from "./testing.ts";
@@ -50,6 +50,7 @@ const failingPool: DecodePool = {
   readAndDecode: async () => {
     throw new Error("worker gone");
   },
+  prestart: () => undefined,
   close: async () => undefined,
 };
 
@@ -94,12 +95,79 @@ describe(`large listings (≥ ${POOL_MIN_FILES} files) give the same result on e
 });
 
 describe("decode pool", () => {
+  const ctx = { repository: "memory:pool", key, version: 2 as const };
   it("decodes like decodeSnapshotFiles and keeps working after close", async () => {
     const items = [{ id: v2.snapshot.id, bytes: Buffer.from(v2.snapshot.sealed, "base64") }];
-    const ctx = { repository: "memory:pool", key, version: 2 as const };
     assert.deepEqual(await pool.decode(ctx, items), decodeSnapshotFiles(ctx, items));
     await pool.close();
     assert.deepEqual(await pool.decode(ctx, items), decodeSnapshotFiles(ctx, items));
   });
   it("refuses a size of 0", () => assert.throws(() => createDecodePool({ size: 0 }), RangeError));
+
+  it("prestarted: decodes as usual; prestart again, or after close, is harmless", async () => {
+    const items = [{ id: v2.snapshot.id, bytes: Buffer.from(v2.snapshot.sealed, "base64") }];
+    const early = createDecodePool({ size: 2 });
+    try {
+      early.prestart();
+      early.prestart();
+      assert.deepEqual(await early.decode(ctx, items), decodeSnapshotFiles(ctx, items));
+      early.prestart();
+      await early.close();
+      early.prestart();
+      assert.deepEqual(await early.decode(ctx, items), decodeSnapshotFiles(ctx, items));
+    } finally {
+      await early.close();
+    }
+  });
+
+  describe("prestartFor starts the workers only for a listing that will use them", () => {
+    const cases: { name: string; count: number; starts: number }[] = [
+      { name: "no files", count: 0, starts: 0 },
+      { name: "one file fewer than the pool threshold", count: POOL_MIN_FILES - 1, starts: 0 },
+      { name: "the pool threshold", count: POOL_MIN_FILES, starts: 1 },
+      { name: "10,000 files", count: 10_000, starts: 1 },
+    ];
+    for (const c of cases) {
+      it(`${c.name} → ${c.starts} prestart`, () => {
+        let starts = 0;
+        prestartFor({ ...failingPool, prestart: () => void starts++ }, c.count);
+        assert.equal(starts, c.starts);
+      });
+    }
+    it("no pool → nothing to start", () => assert.doesNotThrow(() => prestartFor(undefined, 10_000)));
+  });
+
+  it("reads local files in a worker: each kind of entry gets its outcome, in order", async () => {
+    const dir = join(root, "pool-read");
+    await mkdir(join(dir, "snapshots", "f".repeat(64)), { recursive: true });
+    const { id: _id, short_id: _s, ...template } = v2.snapshot.expected;
+    const sealed = (doc: object) => sealSnapshot(key, 2, doc);
+    const small = sealed(template);
+    // Tags that do not compress: the file is larger than the worker's first read buffer (64 KiB).
+    const big = sealed({ ...template, tags: Array.from({ length: 3000 }, (_, i) => sha256Hex(Buffer.from(String(i)))) });
+    assert.ok(big.bytes.length > 64 * 1024, `the big file has ${big.bytes.length} bytes`);
+    const damaged = Buffer.from(sealed({ ...template, hostname: "damaged" }).bytes);
+    damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 1;
+    const damagedId = sha256Hex(damaged);
+    const renamed = "e".repeat(64);
+    for (const [id, bytes] of [[small.id, small.bytes], [big.id, big.bytes], [damagedId, damaged], [renamed, small.bytes]] as const) {
+      await writeFile(join(dir, "snapshots", id), bytes);
+    }
+    const cases: { name: string; id: string; check: (o: PoolOutcome) => void }[] = [
+      { name: "a snapshot", id: small.id, check: (o) => assert.deepEqual(o, decodeSnapshotFile(ctx, small.id, small.bytes)) },
+      { name: `a ${big.bytes.length}-byte snapshot`, id: big.id, check: (o) => assert.deepEqual(o, decodeSnapshotFile(ctx, big.id, big.bytes)) },
+      { name: "a file that is gone", id: "a".repeat(64), check: (o) => assert.deepEqual(o, { id: "a".repeat(64), gone: true }) },
+      { name: "a damaged file", id: damagedId, check: (o) => assert.match("error" in o ? o.error.message : "", /does not decrypt/) },
+      { name: "content under another name (read twice)", id: renamed, check: (o) => assert.match("error" in o ? o.error.message : "", /content hash/) },
+      { name: "a folder", id: "f".repeat(64), check: (o) => assert.equal("ioError" in o ? o.ioError.code : undefined, "EISDIR") },
+      { name: "the snapshot again, after all that", id: small.id, check: (o) => assert.deepEqual(o, decodeSnapshotFile(ctx, small.id, small.bytes)) },
+    ];
+    const outcomes = await pool.readAndDecode(ctx, dir, cases.map((c) => c.id));
+    cases.forEach((c, i) => {
+      const o = outcomes[i] as PoolOutcome;
+      assert.equal(o.id, c.id, c.name);
+      c.check(o);
+    });
+    assert.ok(outcomes.every((o) => !("snapshot" in o) || Object.isFrozen(o.snapshot.tags)));
+  });
 });

@@ -19,7 +19,7 @@ import { diskCache } from "./disk-cache.ts";
 import type { DecodePool } from "./decode-pool.ts";
 import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
-import { loadSnapshots } from "./loader.ts";
+import { loadSnapshots, prestartFor } from "./loader.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { ID_PATTERN, compareSnapshots } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
@@ -93,7 +93,9 @@ export async function openRepository(opts: OpenRepositoryOptions): Promise<Repos
   // The first listing's names are fetched while the key is derived (scrypt dominates opening).
   const names = prefetch(opts.backend.list("snapshots"));
   const pool = opts.decodePool === null ? undefined : (opts.decodePool ?? defaultPool());
-  const { key, config } = await unlock(opts, prefetch(readConfig(opts.backend)));
+  // Decode workers start while scrypt runs, only when a key search (not a stored key) is due.
+  const onKeySearch = (): void => void names.then((n) => prestartFor(pool, n.length), () => undefined);
+  const { key, config } = await unlock(opts, prefetch(readConfig(opts.backend)), onKeySearch);
   const { id, version } = parseConfig(repository, config);
   opts.log?.debug({ repository, repositoryId: id, version }, "restic repository opened");
   const sync = opts.cacheDir === undefined ? undefined : startCacheSync(opts.cacheDir, { repository, id, key, log: opts.log });
@@ -132,11 +134,12 @@ async function readConfig(backend: Backend): Promise<Uint8Array> {
  * Without one, the key search starts at once, while `config` is still being read; a missing
  * `config` is still the error reported.
  */
-async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8Array>): Promise<{ key: CryptoKey; config: Uint8Array }> {
+async function unlock(opts: OpenRepositoryOptions, readingConfig: Promise<Uint8Array>, onKeySearch: () => void): Promise<{ key: CryptoKey; config: Uint8Array }> {
   const cache = opts.keyCache ?? defaultKeyCache;
   const cacheKey = keyCacheKey(opts.backend, opts.password);
   const store = opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir);
   const cached = cache.get(cacheKey) ?? (await storedKey(opts, store)).key;
+  if (cached === undefined) onKeySearch();
   const early = cached === undefined ? searchKey(opts, cache, cacheKey, store) : undefined;
   const sealedConfig = await readingConfig;
   const opened = cached === undefined ? undefined : await openWith(cached, sealedConfig);

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SnapshotFormatError, compareSnapshots, goTime, parseSnapshot, timeKey } from "./snapshot.ts";
+import { SnapshotFormatError, buildSnapshot, compareSnapshots, freezeBuiltSnapshot, goTime, parseSnapshot, timeKey } from "./snapshot.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 
 const ID = "a".repeat(64);
@@ -54,6 +54,19 @@ describe("parseSnapshot", () => {
   it("returns a frozen object (cached entries cannot be changed by callers)", () => {
     const s = parseSnapshot(ID, { ...base, tags: ["x"] });
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.tags));
+  });
+
+  describe("buildSnapshot (a worker's) is parseSnapshot unfrozen; freezeBuiltSnapshot freezes it as deeply", () => {
+    for (const c of ok) {
+      it(c.name, () => {
+        const built = buildSnapshot(ID, JSON.parse(JSON.stringify(c.doc)));
+        assert.equal(Object.isFrozen(built), false);
+        const frozen = freezeBuiltSnapshot(JSON.parse(JSON.stringify(built)) as ResticSnapshot);
+        assert.deepEqual(frozen, parseSnapshot(ID, c.doc));
+        const nested = [frozen, frozen.paths, frozen.excludes, frozen.tags, frozen.summary].filter((v) => v !== undefined && v !== null);
+        assert.ok(nested.every((v) => Object.isFrozen(v)));
+      });
+    }
   });
 
   const bad: { name: string; doc: unknown; field: RegExp }[] = [

@@ -74,6 +74,14 @@ type Doc = Record<string, unknown>;
 
 /** Validates and normalises a decoded snapshot document; throws SnapshotFormatError naming the field. */
 export function parseSnapshot(id: string, doc: unknown): ResticSnapshot {
+  return deepFreeze(buildSnapshot(id, doc));
+}
+
+/**
+ * parseSnapshot without freezing, for a decode worker: the snapshot reaches the main thread as
+ * JSON text, and the pool freezes what it parses (freezeBuiltSnapshot).
+ */
+export function buildSnapshot(id: string, doc: unknown): ResticSnapshot {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw new SnapshotFormatError("snapshot document must be a JSON object");
   }
@@ -93,7 +101,7 @@ export function parseSnapshot(id: string, doc: unknown): ResticSnapshot {
   setIf(out, "summary", parseSummary(d.summary));
   out.id = id;
   out.short_id = id.slice(0, 8);
-  return deepFreeze(out) as unknown as ResticSnapshot;
+  return out as unknown as ResticSnapshot;
 }
 
 function parseSummary(raw: unknown): SnapshotSummary | undefined {
@@ -192,9 +200,21 @@ function nonEmptyList(v: string[] | undefined): string[] | undefined {
   return v !== undefined && v.length === 0 ? undefined : v;
 }
 
-/** Freezes a snapshot and everything in it (one cloned from a worker arrives unfrozen). */
+/** Freezes a snapshot and everything in it (e.g. one read back from a cache file). */
 export function freezeSnapshot(s: ResticSnapshot): ResticSnapshot {
   return deepFreeze(s);
+}
+
+/**
+ * freezeSnapshot for a snapshot shaped by buildSnapshot (e.g. parsed from a decode worker's
+ * JSON): its only nested values are its lists and summary, so they are frozen by name.
+ */
+export function freezeBuiltSnapshot(s: ResticSnapshot): ResticSnapshot {
+  if (s.paths !== null) Object.freeze(s.paths);
+  if (s.excludes !== undefined) Object.freeze(s.excludes);
+  if (s.tags !== undefined) Object.freeze(s.tags);
+  if (s.summary !== undefined) Object.freeze(s.summary);
+  return Object.freeze(s);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { constants, zstdCompressSync } from "node:zlib";
-import { UnpackedFormatError, decodeUnpacked, encodeUnpacked, parseUnpackedJson } from "./unpacked.ts";
+import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { UnpackedFormatError, decodeUnpacked, encodeUnpacked, parseUnpacked, parseUnpackedJson, reusesZstdContext } from "./unpacked.ts";
 import type { RepoVersion } from "./unpacked.ts";
 
 const json = Buffer.from('{"time":"2025-01-01T00:00:00Z","paths":["/data"]}');
@@ -51,4 +51,62 @@ describe("parseUnpackedJson", () => {
   it("parses UTF-8 JSON", () => assert.deepEqual(parseUnpackedJson(Buffer.from('{"a":"é"}')), { a: "é" }));
   it("rejects text that is not JSON", () => assert.throws(() => parseUnpackedJson(Buffer.from("{nope")), UnpackedFormatError));
   it("keeps v1 files uncompressed", () => assert.deepEqual(encodeUnpacked(json, 1), json));
+});
+
+/** What zstdDecompressSync makes of a frame: the reference the reused context must match. */
+function reference(frame: Uint8Array): { text: string } | { error: true } {
+  try {
+    return { text: zstdDecompressSync(frame).toString("utf8") };
+  } catch {
+    return { error: true };
+  }
+}
+
+describe("the reused zstd context decodes every frame as zstdDecompressSync does", () => {
+  it("is available on this Node version (else every frame costs a new context: about 10x slower)", () => assert.equal(reusesZstdContext(), true));
+  const doc = (n: number): Buffer => Buffer.from(JSON.stringify({ n, tags: Array.from({ length: n }, (_, i) => `tag-${i}-${(i * 2654435761) % 1000003}`) }));
+  const frame = (n: number): Buffer => zstdCompressSync(doc(n));
+  const big = frame(20_000);
+  const cases: { name: string; frame: Uint8Array }[] = [
+    { name: "a small frame", frame: frame(1) },
+    { name: "a frame without a content size", frame: noSizeFrame },
+    { name: "a truncated frame", frame: frame(50).subarray(0, 40) },
+    { name: "the small frame again, after a failure", frame: frame(2) },
+    { name: "a damaged frame", frame: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xff, 0xff]) },
+    { name: "two frames back to back", frame: Buffer.concat([frame(3), frame(4)]) },
+    { name: "a frame with trailing bytes", frame: Buffer.concat([frame(5), Buffer.from([1, 2, 3])]) },
+    { name: `a frame of ${doc(20_000).length} bytes (more than the reused output buffer)`, frame: big },
+    { name: "a frame of level 19", frame: zstdCompressSync(doc(300), { params: { [constants.ZSTD_c_compressionLevel]: 19 } }) },
+    { name: "the small frame once more", frame: frame(1) },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const want = reference(c.frame);
+      const input = marker(c.frame);
+      if ("error" in want) {
+        assert.throws(() => decodeUnpacked(input, 2), UnpackedFormatError);
+        assert.throws(() => parseUnpacked(input, 2), UnpackedFormatError);
+        return;
+      }
+      assert.equal(Buffer.from(decodeUnpacked(input, 2)).toString("utf8"), want.text);
+      assert.deepEqual(parseUnpacked(input, 2), JSON.parse(want.text));
+    });
+  }
+  it("decodeUnpacked returns a copy the next decode does not overwrite", () => {
+    const first = decodeUnpacked(marker(frame(1)), 2);
+    decodeUnpacked(marker(frame(9)), 2);
+    assert.equal(Buffer.from(first).toString("utf8"), doc(1).toString("utf8"));
+  });
+});
+
+describe("parseUnpacked", () => {
+  const ok: { name: string; version: RepoVersion; input: Uint8Array }[] = [
+    { name: "v1 plain JSON", version: 1, input: json },
+    { name: "v2 legacy plain JSON", version: 2, input: json },
+    { name: "v2 zstd frame", version: 2, input: encodeUnpacked(json, 2) },
+  ];
+  for (const c of ok) it(`parses ${c.name}`, () => assert.deepEqual(parseUnpacked(c.input, c.version), JSON.parse(json.toString("utf8"))));
+  it("rejects a frame that decodes to text that is not JSON", () => {
+    assert.throws(() => parseUnpacked(encodeUnpacked(Buffer.from("{nope"), 2), 2), /not valid JSON/);
+  });
 });

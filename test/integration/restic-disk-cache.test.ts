@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { keyFileName } from "../../restic/key-store.ts";
 import { localBackend } from "../../restic/backend.ts";
 import { openRepository } from "../../restic/repository.ts";
 import type { Repository } from "../../restic/repository.ts";
@@ -59,10 +60,12 @@ describe("persistent snapshot cache on a repository changed by restic", () => {
     const first = await fresh(cacheDir);
     const initial = await listLikeRestic(first.repo);
     assert.deepEqual(snapshotReads(first.backend).sort(), [...initial].sort());
-    const files = await readdir(cacheDir);
-    assert.deepEqual(files, [`${first.repo.id}.snapshots`]);
-    const bytes = await readFile(join(cacheDir, files[0] ?? ""));
-    for (const clear of ["cache-host-one", "policy=web", initial[0]?.slice(0, 16) ?? "", PASSWORD]) assert.equal(bytes.indexOf(clear), -1, `${clear} is not stored in clear`);
+    const files = (await readdir(cacheDir)).sort();
+    assert.deepEqual(files, [`${first.repo.id}.snapshots`, keyFileName(first.repo.location)].sort(), "the snapshot cache and the stored key");
+    for (const file of files) {
+      const bytes = await readFile(join(cacheDir, file));
+      for (const clear of ["cache-host-one", "policy=web", initial[0]?.slice(0, 16) ?? "", PASSWORD]) assert.equal(bytes.indexOf(clear), -1, `${clear} is not stored in clear in ${file}`);
+    }
 
     const unchanged = await fresh(cacheDir);
     await listLikeRestic(unchanged.repo);
