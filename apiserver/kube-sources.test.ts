@@ -94,6 +94,27 @@ test("the run lookup answers only once the BackupRun cache holds its first list"
   assert.deepEqual([...(await answer).keys()], ["r1"]);
 });
 
+test("a policy refreshes when it appears, changes its spec or goes; status-only updates do not", () => {
+  const policies = mapCache<KubernetesObject & { metadata: { generation?: number }; status?: unknown }>();
+  const caches = { runs: mapCache<RunObject>().cache, policies: policies.cache, storage: mapCache<KubernetesObject>().cache } as unknown as KubeCaches;
+  const refreshed: string[] = [];
+  wirePolicyTriggers(caches, (k) => refreshed.push(k));
+  const policy = (generation: number, status?: unknown) => ({ metadata: { namespace: "shop", name: "web", generation }, ...(status === undefined ? {} : { status }) });
+  const steps: { name: string; act: () => void; refreshes: boolean }[] = [
+    { name: "appears", act: () => policies.put(policy(1)), refreshes: true },
+    { name: "our own condition written", act: () => policies.put(policy(1, { conditions: [{ type: "SnapshotsAvailable" }] })), refreshes: false },
+    { name: "the controller's status", act: () => policies.put(policy(1, { lastRun: "r1" })), refreshes: false },
+    { name: "spec changed", act: () => policies.put(policy(2)), refreshes: true },
+    { name: "deleted", act: () => policies.remove(policy(2)), refreshes: true },
+    { name: "created again", act: () => policies.put(policy(1)), refreshes: true },
+  ];
+  for (const step of steps) {
+    refreshed.length = 0;
+    step.act();
+    assert.deepEqual(refreshed, step.refreshes ? ["shop/web"] : [], step.name);
+  }
+});
+
 test("policy/storage triggers and the run trigger can be wired apart", () => {
   const runs = mapCache<RunObject>();
   const policies = mapCache<KubernetesObject>();

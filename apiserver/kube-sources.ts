@@ -90,8 +90,8 @@ function runSignature(run: RunObject | undefined): string {
 
 /**
  * Calls `refresh(namespace/policy)` when a run's phase or volume snapshots change (so a new
- * snapshot shows within moments of its run completing), when a policy appears or changes, and
- * when the spec of the StorageConnection it uses changes.
+ * snapshot shows within moments of its run completing), when a policy appears, goes or changes
+ * its spec, and when the spec of the StorageConnection it uses changes.
  */
 export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: string) => void): void {
   wireRunTrigger(caches, refresh);
@@ -100,8 +100,20 @@ export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: str
 
 /** The policy and StorageConnection triggers of {@link wireRefreshTriggers}. */
 export function wirePolicyTriggers(caches: Pick<KubeCaches, "policies" | "storage">, refresh: (policyKey: string) => void): void {
+  // By generation: status-only updates (the controller's, and our own SnapshotsAvailable
+  // condition) refresh nothing.
+  const seen = new Map<string, number>();
   caches.policies.onChange((p) => {
-    if (p.metadata?.namespace && p.metadata.name) refresh(`${p.metadata.namespace}/${p.metadata.name}`);
+    const ns = p.metadata?.namespace;
+    const name = p.metadata?.name;
+    if (!ns || !name) return;
+    const key = `${ns}/${name}`;
+    const current = caches.policies.get(name, ns);
+    const generation = current === undefined ? -1 : (current.metadata?.generation ?? 0);
+    if (seen.get(key) === generation) return;
+    if (current === undefined) seen.delete(key);
+    else seen.set(key, generation);
+    refresh(key);
   });
   wireStorageTrigger(caches, refresh);
 }
