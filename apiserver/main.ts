@@ -55,6 +55,7 @@ const sources = createRepoSources({
   readSecret: secretReader({ client, clock }),
   backend: defaultBackend(config.nfsRoot),
   ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
+  clock,
   log,
 });
 const conditions = createConditionWriter({

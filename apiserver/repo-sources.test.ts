@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Backend } from "../restic/backend.ts";
@@ -124,6 +124,38 @@ test("with cacheDir, a new process lists from the reader's disk cache instead of
     assert.ok(again.ok);
     assert.deepEqual(again.snapshots.map((s) => s.id), [v2.snapshot.id]);
     assert.deepEqual(reads.filter((p) => p.startsWith("snapshots/")), [], "no snapshot file read");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("with cacheDir, an hourly sweep removes stale cache files of repositories no longer served", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "pw-repo-sources-sweep-"));
+  try {
+    const stale = join(dir, `${"ab".repeat(32)}.snapshots`);
+    writeFileSync(stale, "x");
+    const day = Date.now() / 1000 - 25 * 3600;
+    utimesSync(stale, day, day);
+    const { policies, storage, secrets } = setup();
+    let now = Date.now();
+    const sources = createRepoSources({
+      listPolicies: () => policies,
+      getPolicy: (ns, name) => policies.find((p) => p.metadata?.namespace === ns && p.metadata.name === name),
+      getStorage: (name) => storage.get(name),
+      readSecret: async (ns, name) => secrets.get(`${ns}/${name}`),
+      backend: () => memoryBackend(repoFiles(v2), "memory:repo-sources-sweep"),
+      cacheDir: dir,
+      clock: { now: () => now },
+      log: silentLog,
+    });
+    assert.ok((await sources.list({ namespace: "shop", name: "db" })).ok);
+    await sources.policies();
+    assert.ok(existsSync(stale), "not swept within the hour");
+    now += 3_600_001;
+    await sources.policies();
+    for (let i = 0; i < 500 && existsSync(stale); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(!existsSync(stale), "the stale file is removed");
+    assert.ok(readdirSync(dir).some((f) => f.endsWith(".key")), "the served repository keeps its files");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,7 @@ import type { Logger } from "../kube/log.ts";
 // Not restic/index.ts: that loads the S3 SDK, which only S3 repositories need (imported then).
 import { localBackend } from "../restic/backend.ts";
 import type { Backend } from "../restic/backend.ts";
+import { cacheFilesOf, sweepCacheDir } from "../restic/cache-sweep.ts";
 import { isResticRepoError } from "../restic/errors.ts";
 import { openRepository } from "../restic/repository.ts";
 import type { Repository } from "../restic/repository.ts";
@@ -59,8 +60,14 @@ export interface RepoSourcesDeps {
    * file again. Unset: snapshots are cached in memory only.
    */
   readonly cacheDir?: string;
+  /** For the hourly sweep of `cacheDir` (files of repositories no longer served); default Date.now. */
+  readonly clock?: { now(): number };
   readonly log: Logger;
 }
+
+/** How often the cache directory is swept, and how old an unused file must be to go. */
+const SWEEP_EVERY_MS = 3_600_000;
+const SWEEP_OLDER_THAN_MS = 24 * 3_600_000;
 
 /**
  * An NFS export is read where the deployment mounted it: `<nfsRoot>/<server>/<export path>`. The
@@ -143,6 +150,20 @@ interface Handle {
 
 export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
   const handles = new Map<string, Handle>();
+  const now = (): number => (deps.clock ?? Date).now();
+  let lastSweep = now();
+
+  /** Removes the cache files of repositories no handle uses (at most hourly, in the background). */
+  function maybeSweep(): void {
+    const dir = deps.cacheDir;
+    if (dir === undefined || now() - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = now();
+    void Promise.allSettled([...handles.values()].map((h) => h.repo)).then(async (repos) => {
+      const keep = new Set(repos.flatMap((r) => (r.status === "fulfilled" ? cacheFilesOf(r.value) : [])));
+      const removed = await sweepCacheDir({ dir, keep, now: now(), olderThanMs: SWEEP_OLDER_THAN_MS });
+      if (removed.length > 0) deps.log.info({ cacheDir: dir, removed: removed.length }, "unused cache files removed");
+    });
+  }
 
   async function repository(ref: PolicyRef): Promise<Repository> {
     const { target, password } = await resolveTarget(deps, ref);
@@ -168,6 +189,7 @@ export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
     async policies() {
       const refs = deps.listPolicies().filter(hasRepository).map((p) => ({ namespace: p.metadata?.namespace ?? "", name: p.metadata?.name ?? "" }));
       for (const key of handles.keys()) if (!refs.some((r) => policyKey(r) === key)) drop(parseKey(key));
+      maybeSweep();
       return refs;
     },
     async list(ref): Promise<SourceResult> {
