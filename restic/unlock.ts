@@ -1,0 +1,121 @@
+/**
+ * Opening a repository's master key, cheapest first: the process's key cache (memory), the key
+ * store of `cacheDir` (a restarted process; key-store.ts), and only then the key search through
+ * `keys/` (scrypt). Whatever is cached must still decrypt `config`, or the search runs.
+ * @module
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import type { Logger } from "../kube/log.ts";
+import type { Backend } from "./backend.ts";
+import type { CryptoKey } from "./crypto.ts";
+import { DecryptError, decrypt } from "./crypto.ts";
+import { ResticRepoError, describeCause } from "./errors.ts";
+import { findKey } from "./keys.ts";
+import type { KeyStore } from "./key-store.ts";
+import { keyStore } from "./key-store.ts";
+
+export interface UnlockOptions {
+  readonly backend: Backend;
+  readonly password: string;
+  readonly keyCache?: KeyCache;
+  /** Where the key store keeps its files; absent: memory only. */
+  readonly cacheDir?: string;
+  readonly log?: Logger;
+}
+
+/** Master keys by repository and password digest; a Map works. Values are promises so concurrent opens share one scrypt. */
+export interface KeyCache {
+  get(key: string): Promise<CryptoKey> | undefined;
+  set(key: string, value: Promise<CryptoKey>): unknown;
+  delete(key: string): unknown;
+}
+
+/** Process-wide secret so key-cache entries hold no plain password digest. */
+const CACHE_PEPPER = randomBytes(32);
+const defaultKeyCache: KeyCache = new Map<string, Promise<CryptoKey>>();
+
+export function keyCacheKey(backend: Backend, password: string): string {
+  const digest = createHmac("sha256", CACHE_PEPPER).update(password, "utf8").digest("hex");
+  return `${backend.describe()}\n${digest}`;
+}
+
+/** A promise whose rejection is observed now and surfaces only where it is awaited. */
+export function prefetch<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/**
+ * Uses the cached master key when it still opens `config` (a re-initialised repository
+ * invalidates it): from memory, else from the key store of `cacheDir` (a restarted process).
+ * Without one, the key search starts at once, while `config` is still being read; a missing
+ * `config` is still the error reported.
+ */
+export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Array>, onKeySearch: () => void): Promise<{ key: CryptoKey; config: Uint8Array }> {
+  const cache = opts.keyCache ?? defaultKeyCache;
+  const cacheKey = keyCacheKey(opts.backend, opts.password);
+  const store = opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir);
+  const cached = cache.get(cacheKey) ?? (await storedKey(opts, store)).key;
+  if (cached === undefined) onKeySearch();
+  const early = cached === undefined ? searchKey(opts, cache, cacheKey, store) : undefined;
+  const sealedConfig = await readingConfig;
+  const opened = cached === undefined ? undefined : await openWith(cached, sealedConfig);
+  if (opened !== undefined) {
+    cache.set(cacheKey, cached as Promise<CryptoKey>);
+    return opened;
+  }
+  if (cached !== undefined && cache.get(cacheKey) === cached) cache.delete(cacheKey);
+  const key = await (early ?? searchKey(opts, cache, cacheKey, store));
+  const config = tryDecrypt(key, sealedConfig);
+  if (config === undefined) {
+    throw new ResticRepoError({
+      code: "CorruptFile",
+      repository: opts.backend.describe(),
+      file: "config",
+      detail: "config does not decrypt with the master key of the key file; the repository is damaged",
+    });
+  }
+  return { key, config };
+}
+
+/** `config` opened with a cached key; undefined when the key is unavailable or no longer opens it. */
+async function openWith(cached: Promise<CryptoKey>, sealedConfig: Uint8Array): Promise<{ key: CryptoKey; config: Uint8Array } | undefined> {
+  const key = await cached.catch(() => undefined);
+  const config = key === undefined ? undefined : tryDecrypt(key, sealedConfig);
+  return key === undefined || config === undefined ? undefined : { key, config };
+}
+
+/**
+ * The stored key of this repository and password, while its key file is still listed (a removed
+ * key file revokes its password); undefined otherwise (`config`, read meanwhile, must still open).
+ */
+async function storedKey(opts: UnlockOptions, store: KeyStore | undefined): Promise<{ key?: Promise<CryptoKey> }> {
+  const entry = await store?.load(opts.backend.describe(), opts.password);
+  if (entry === undefined) return {};
+  const ids = await opts.backend.list("keys").catch(() => [] as string[]);
+  return ids.includes(entry.keyId) ? { key: Promise.resolve(entry.key) } : {};
+}
+
+/** Starts a key search and shares it through the cache; a key found is stored before it is used; a failed search is not kept. */
+function searchKey(opts: UnlockOptions, cache: KeyCache, cacheKey: string, store: KeyStore | undefined): Promise<CryptoKey> {
+  const repository = opts.backend.describe();
+  const pending = findKey({ backend: opts.backend, password: opts.password }).then(async (found) => {
+    await store?.save(repository, opts.password, found).catch((err: unknown) => opts.log?.warn({ repository, error: describeCause(err) }, "restic key store not written"));
+    return found.key;
+  });
+  cache.set(cacheKey, pending);
+  pending.catch(() => {
+    if (cache.get(cacheKey) === pending) cache.delete(cacheKey);
+  });
+  return pending;
+}
+
+export function tryDecrypt(key: CryptoKey, sealed: Uint8Array): Uint8Array | undefined {
+  try {
+    return decrypt(key, sealed);
+  } catch (err) {
+    if (err instanceof DecryptError) return undefined;
+    throw err;
+  }
+}
+
