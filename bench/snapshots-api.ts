@@ -33,14 +33,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { LABELS } from "../api/group.ts";
 import { freePort } from "../test/env/ports.ts";
 import { httpsRequest } from "../test/env/http.ts";
-import { issueLocalServingCert } from "../test/env/register.ts";
-import { startProcess } from "../test/env/supervisor.ts";
 import type { SupervisedProcess } from "../test/env/supervisor.ts";
 import { waitFor } from "../test/env/wait.ts";
 import type { ResticCliOptions } from "../test/support/restic-cli.ts";
 import { resticBackup, resticBin, resticInit, resticSnapshots } from "../test/support/restic-cli.ts";
-import { REPO } from "../test/support/repo.ts";
-import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, secret, SNAPSHOT_SERVER_USER, SNAPSHOT_SERVICE, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
+import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, secret, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
 import type { DirectClient, SnapshotEnv } from "../test/support/snapshot-env.ts";
 
 const NFS = { server: "nas.local", path: "/exports/bench" } as const;
@@ -140,31 +137,12 @@ interface Launcher {
 }
 
 /**
- * Server processes configured as manifests/deploy runs them: the same settings as the env's
- * own server plus SNAPSHOT_CACHE_DIR and NODE_COMPILE_CACHE under one cache directory.
+ * Server processes configured as manifests/deploy runs them: the env's own server settings plus
+ * SNAPSHOT_CACHE_DIR and NODE_COMPILE_CACHE under one cache directory (the pod's emptyDir).
  */
-async function deployedLauncher(env: SnapshotEnv, cacheDir: string): Promise<Launcher> {
-  const tls = await issueLocalServingCert(SNAPSHOT_SERVICE);
-  const dir = join(env.dir, "bench-deployed");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "tls.crt"), tls.certPem);
-  writeFileSync(join(dir, "tls.key"), tls.keyPem, { mode: 0o600 });
-  const base = {
-    KUBECONFIG: await env.cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER }),
-    BIND_ADDRESS: "127.0.0.1",
-    TLS_CERT_FILE: join(dir, "tls.crt"),
-    TLS_KEY_FILE: join(dir, "tls.key"),
-    NFS_MOUNT_ROOT: env.nfsRoot,
-    LOG_LEVEL: "warn",
-    REFRESH_INTERVAL_SECONDS: "3600",
-    SNAPSHOT_CACHE_DIR: join(cacheDir, "snapshots"),
-    NODE_COMPILE_CACHE: join(cacheDir, "node-compile-cache"),
-  };
-  return {
-    caPem: tls.caPem,
-    spawn: ({ port, name }) =>
-      startProcess({ name, command: process.execPath, args: [join(REPO, "apiserver", "main.ts")], env: { ...base, PORT: String(port) }, logPath: join(env.dir, "logs", `${name}.log`) }),
-  };
+function deployedLauncher(env: SnapshotEnv, cacheDir: string): Launcher {
+  const caches = { SNAPSHOT_CACHE_DIR: join(cacheDir, "snapshots"), NODE_COMPILE_CACHE: join(cacheDir, "node-compile-cache") };
+  return { caPem: env.caPem, spawn: ({ port, name }) => env.spawnServer({ port, name, env: caches }) };
 }
 
 /** /readyz of a local server (no authentication needed); false while it does not answer. */
@@ -328,7 +306,7 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise
     const cold: number[] = [];
     const fresh = { caPem: env.caPem, spawn: env.spawnServer };
     for (let r = 0; r < o.runs; r++) cold.push(await coldStart(env, fresh, { ns, count, name: `cold-${count}-${r}` }));
-    const deployed = await deployedLauncher(env, join(env.dir, `bench-cache-${count}`));
+    const deployed = deployedLauncher(env, join(env.dir, `bench-cache-${count}`));
     await coldStart(env, deployed, { ns, count, name: `cold-deployed-${count}-prime` });
     const cached: number[] = [];
     for (let r = 0; r < o.runs; r++) cached.push(await coldStart(env, deployed, { ns, count, name: `cold-deployed-${count}-${r}` }));

@@ -99,8 +99,8 @@ export interface SnapshotEnv {
   readonly port: number;
   /** CA of the server's serving certificate. */
   readonly caPem: string;
-  /** Another server process (same configuration) on `port`, e.g. to time a cold start; not registered. */
-  spawnServer(opts: { readonly port: number; readonly name: string }): Promise<SupervisedProcess>;
+  /** Another server process (same configuration, plus `env`) on `port`, e.g. to time a cold start; not registered. */
+  spawnServer(opts: SpawnOptions): Promise<SupervisedProcess>;
   /** `kubectl apply -f -` of these objects (admin). */
   apply(objects: readonly Obj[]): Promise<void>;
   /** The API server's log so far (pino JSON lines). */
@@ -112,7 +112,14 @@ export interface SnapshotEnv {
 interface ServerLauncher {
   /** CA of the serving certificate (`<service>.<namespace>.svc`, localhost, 127.0.0.1). */
   readonly caPem: string;
-  spawn(opts: { readonly port: number; readonly name: string }): Promise<SupervisedProcess>;
+  spawn(opts: SpawnOptions): Promise<SupervisedProcess>;
+}
+
+/** Another server process: its port, its name (for its log file), and environment added to the usual. */
+export interface SpawnOptions {
+  readonly port: number;
+  readonly name: string;
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Serving certificate files and the server's kubeconfig, made once; each spawn is a new process. */
@@ -126,7 +133,7 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
   const kubeconfig = await cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER });
   return {
     caPem: tls.caPem,
-    spawn: ({ port, name }) =>
+    spawn: ({ port, name, env }) =>
       startProcess({
         name,
         command: process.execPath,
@@ -140,6 +147,7 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
           NFS_MOUNT_ROOT: opts.nfsRoot,
           LOG_LEVEL: opts.logLevel ?? "info",
           REFRESH_INTERVAL_SECONDS: String(opts.refreshIntervalSeconds ?? 600),
+          ...env,
         },
         logPath: join(dir, "logs", `${name}.log`),
       }),
@@ -148,8 +156,8 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
 
 /**
  * Right after a CRD is Established, kube-apiserver may still answer its lists with 429 "storage
- * is (re)initializing"; kube/informer.ts does not restart a cache whose first list failed, so
- * the server is started only once every kind lists.
+ * is (re)initializing"; kube/informer.ts would retry after a backoff, so the server is started
+ * only once every kind lists (tests then see it ready without that delay).
  */
 async function untilCrdsServe(cp: ControlPlane): Promise<void> {
   for (const plural of ["storageconnections", "backuppolicies", "backupruns"]) {
@@ -162,7 +170,7 @@ export interface SnapshotApi {
   readonly port: number;
   /** CA of the server's serving certificate. */
   readonly caPem: string;
-  spawn(opts: { readonly port: number; readonly name: string }): Promise<SupervisedProcess>;
+  spawn(opts: SpawnOptions): Promise<SupervisedProcess>;
 }
 
 /**
