@@ -1,4 +1,4 @@
-# One image, three entrypoints (webhook/main.ts, apiserver/main.ts, controller/main.ts):
+# One image, one entrypoint per part (webhook/main.ts, apiserver/main.ts; the controller is not built yet):
 # Node 24 runs the TypeScript directly (type stripping); restic >= 0.17 is built from source
 # because Debian's is older; pg_dump/pg_restore come from Debian.
 FROM golang:1.24-bookworm AS restic
@@ -18,6 +18,5 @@ COPY certs ./certs
 COPY restic ./restic
 COPY webhook ./webhook
 COPY apiserver ./apiserver
-COPY controller ./controller
 USER 65532:65532
 ENTRYPOINT ["node"]

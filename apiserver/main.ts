@@ -3,10 +3,11 @@
  * the caches and the authentication watch, serves HTTPS (client certificates requested,
  * serving certificate reloaded on change).
  *
- * Ordered for a short cold start: @kubernetes/client-node loads and the requests of the caches
- * and of the authentication watch go out; the index starts as soon as policies and
+ * Ordered for a short cold start: the requests of the caches and of the authentication watch go
+ * out first (kube/rest.ts, docs/kube-client.md); the index starts as soon as policies and
  * StorageConnections are listed, and the HTTPS side (express, authentication, authorization)
- * loads while the index opens its repositories (scrypt, on the thread pool). HTTPS serves once the
+ * loads while the index opens its repositories (a stored key, or scrypt on the thread pool while
+ * the decode workers start). HTTPS serves once the
  * authentication configuration is in (discovery and OpenAPI answer from then on); /readyz turns
  * ready when the first listing is in the index.
  * @module

@@ -8,7 +8,7 @@ import { review } from "./fixtures.ts";
 import { parseReview } from "./review.ts";
 import type { AdmissionRequest } from "./review.ts";
 
-/** A cache holding fixed objects, keyed like client-node's ("ns/name" or "name"). */
+/** A cache holding fixed objects (by "ns/name", or "name" when cluster-scoped). */
 function fixedCache<T extends KubernetesObject>(objects: T[]): Cache<T> {
   const key = (name: string, ns?: string): string => (ns ? `${ns}/${name}` : name);
   const byKey = new Map(objects.map((o) => [key(o.metadata!.name!, o.metadata!.namespace), o]));
