@@ -43,7 +43,7 @@ interface Rendered {
   /** creationTimestamp in ms (NaN when unparseable). */
   created?: number;
   /** `",run,volumes],"object":` — from the AGE text's end to the row's object. */
-  middle?: Buffer;
+  middle?: string;
   /** middle, the row's object and `}`, by `include/version`: the rest of the row in one piece. */
   tails?: Partial<Record<string, Buffer>>;
 }
@@ -74,19 +74,23 @@ export function partialJson(s: Snapshot, version: MetaVersion): Buffer {
   r.partial ??= {};
   let out = r.partial[version];
   if (out === undefined) {
-    out = Buffer.from(`{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/${version}","metadata":${JSON.stringify(s.metadata)}}`, "utf8");
+    out = Buffer.from(partialText(s, version), "utf8");
     r.partial[version] = out;
   }
   return out;
 }
 
-const NULL = Buffer.from("null");
-const ROW_END = Buffer.from("}");
+function partialText(s: Snapshot, version: MetaVersion): string {
+  return `{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/${version}","metadata":${JSON.stringify(s.metadata)}}`;
+}
 
-function rowObject(s: Snapshot, include: IncludeObject, version: MetaVersion): Buffer {
-  if (include === "None") return NULL;
-  if (include === "Object") return objectJson(s);
-  return partialJson(s, version);
+
+/** The row's object as JSON text: kept encodings are reused, others serialized (and not kept). */
+function rowObjectText(s: Snapshot, include: IncludeObject, version: MetaVersion): string {
+  if (include === "None") return "null";
+  const r = rendered(s);
+  if (include === "Object") return r.json?.toString("utf8") ?? JSON.stringify(s);
+  return r.partial?.[version]?.toString("utf8") ?? partialText(s, version);
 }
 
 /** The AGE cells of one body: their encodings (many rows share one, e.g. "400d") and how long all of them stay as they are. */
@@ -129,13 +133,14 @@ function pushRow(out: Buffer[], s: Snapshot, form: TableForm, at: RowContext): v
   if (r.head === undefined || r.middle === undefined || r.created === undefined) {
     const { before, after } = fixedCells(s);
     r.head = Buffer.from(`{"cells":${JSON.stringify(before).slice(0, -1)},"`, "utf8");
-    r.middle = Buffer.from(`",${JSON.stringify(after).slice(1)},"object":`, "utf8");
+    r.middle = `",${JSON.stringify(after).slice(1)},"object":`;
     r.created = Date.parse(s.metadata.creationTimestamp ?? "");
   }
   r.tails ??= {};
   let tail = r.tails[at.variant];
   if (tail === undefined) {
-    tail = Buffer.concat([r.middle, rowObject(s, form.include, form.version), ROW_END]);
+    // One encoding of the whole tail (the row's object is serialized here, not kept apart).
+    tail = Buffer.from(`${r.middle}${rowObjectText(s, form.include, form.version)}}`, "utf8");
     r.tails[at.variant] = tail;
   }
   out.push(r.head, ageBuffer(at.ages, r.created), tail);
