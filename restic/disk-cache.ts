@@ -4,7 +4,7 @@
  * snapshot file's name is the hash of its bytes, so a cached snapshot is never stale; the set
  * of IDs is checked against `snapshots/` on every listing.
  *
- * File layout: `MAGIC ‖ nonce(12) ‖ AES-256-GCM(zstd(JSON)) ‖ tag(16)`, with `MAGIC ‖ config.id`
+ * File layout (sealed-file.ts): `MAGIC ‖ nonce(12) ‖ AES-256-GCM(zstd(JSON)) ‖ tag(16)`, with `MAGIC ‖ config.id`
  * as additional data. The key is HKDF-SHA-256 of the repository's master key, so reading the
  * cache needs the repository password, as the repository does; no password is written (the
  * unlocked key lives beside it in key-store.ts, sealed with the password).
@@ -12,11 +12,13 @@
  * not used (and replaced by the next write): the cache never makes a listing fail.
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
+import { createHash, hkdfSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { constants as zlibConstants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { writePrivateFile } from "./atomic-file.ts";
+import { openFile, sealFile } from "./sealed-file.ts";
+import type { SealedFormat } from "./sealed-file.ts";
 import type { CryptoKey } from "./crypto.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { ID_PATTERN, freezeSnapshot } from "./snapshot.ts";
@@ -26,8 +28,6 @@ import { ID_PATTERN, freezeSnapshot } from "./snapshot.ts";
  * authenticating (the version is part of the key and the additional data) and are rebuilt.
  */
 const MAGIC = Buffer.from("PWRSNAP\x01", "latin1");
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 /** JSON strings beyond this cannot be built in V8; such a cache is not written or read. */
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
 const HKDF_SALT = Buffer.from("podwarden restic snapshot cache", "utf8");
@@ -56,40 +56,28 @@ interface CacheDocument {
   readonly snapshots: readonly ResticSnapshot[];
 }
 
+const FORMAT: SealedFormat = { magic: MAGIC, headerBytes: 0 };
+
 /** Encodes the snapshots as a cache file; throws RangeError when they are too many to encode. */
 export function sealCache(opts: CacheSealOptions, snapshots: readonly ResticSnapshot[]): Uint8Array {
   const doc: CacheDocument = { repository: opts.repositoryId, snapshots };
   const json = Buffer.from(JSON.stringify(doc), "utf8");
   if (json.length > MAX_JSON_BYTES) throw new RangeError(`snapshot cache of ${snapshots.length} snapshots exceeds ${MAX_JSON_BYTES} bytes`);
   const plain = zstdCompressSync(json, { params: { [zlibConstants.ZSTD_c_compressionLevel]: 1 } });
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", opts.key, nonce);
-  cipher.setAAD(additionalData(opts.repositoryId));
-  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-  return Buffer.concat([MAGIC, nonce, body, cipher.getAuthTag()]);
+  return sealFile(FORMAT, { key: opts.key, context: opts.repositoryId }, plain);
 }
 
 /** Decodes a cache file; undefined when it is not a valid cache of this repository under this key. */
 export function openCache(opts: CacheSealOptions, file: Uint8Array): ResticSnapshot[] | undefined {
-  const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
-  if (bytes.length < MAGIC.length + NONCE_BYTES + TAG_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const nonce = bytes.subarray(MAGIC.length, MAGIC.length + NONCE_BYTES);
-  const body = bytes.subarray(MAGIC.length + NONCE_BYTES, bytes.length - TAG_BYTES);
+  const plain = openFile(FORMAT, { keyFor: () => opts.key, context: opts.repositoryId }, file);
+  if (plain === undefined) return undefined;
   let doc: unknown;
   try {
-    const decipher = createDecipheriv("aes-256-gcm", opts.key, nonce);
-    decipher.setAAD(additionalData(opts.repositoryId));
-    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    const plain = Buffer.concat([decipher.update(body), decipher.final()]);
     doc = JSON.parse(zstdDecompressSync(plain, { maxOutputLength: MAX_JSON_BYTES }).toString("utf8"));
   } catch {
     return undefined;
   }
   return snapshotsOf(doc, opts.repositoryId);
-}
-
-function additionalData(repositoryId: string): Buffer {
-  return Buffer.concat([MAGIC, Buffer.from(repositoryId, "utf8")]);
 }
 
 /** The document's snapshots, frozen; undefined unless every entry looks like a parsed snapshot. */

@@ -3,8 +3,8 @@
  * process skips scrypt (restic's key derivation takes about half a second by design) when it
  * is given the same password again.
  *
- * File layout: `MAGIC ‖ salt(16) ‖ nonce(12) ‖ AES-256-GCM(JSON) ‖ tag(16)`, with
- * `MAGIC ‖ location` as additional data. The sealing key is HKDF-SHA-256 of the **password**
+ * File layout (sealed-file.ts): `MAGIC ‖ salt(16) ‖ nonce(12) ‖ AES-256-GCM(JSON) ‖ tag(16)`,
+ * with `MAGIC ‖ salt ‖ location` as additional data. The sealing key is HKDF-SHA-256 of the **password**
  * (with the file's random salt, bound to the location), so only a caller that already holds the
  * password can open an entry; a wrong or changed password simply finds nothing. The entry names
  * the key file it came from: it is used only while `keys/<id>` is still listed (removing a
@@ -15,19 +15,20 @@
  * written to disk (the manifests use a memory-backed emptyDir); docs/snapshots-cold-start.md.
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
+import { createHash, hkdfSync, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writePrivateFile } from "./atomic-file.ts";
+import { openFile, sealFile } from "./sealed-file.ts";
+import type { SealedFormat } from "./sealed-file.ts";
 import { isValidKey } from "./crypto.ts";
 import type { FoundKey } from "./keys.ts";
 import { ID_PATTERN } from "./snapshot.ts";
 
 const MAGIC = Buffer.from("PWRKEY\x00\x01", "latin1");
 const SALT_BYTES = 16;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
-const HEADER = MAGIC.length + SALT_BYTES + NONCE_BYTES;
+/** The sealed format; its header is the salt of the sealing key. */
+const FORMAT: SealedFormat = { magic: MAGIC, headerBytes: SALT_BYTES };
 /** A sealed entry is a few hundred bytes; anything much larger is not ours. */
 const MAX_FILE_BYTES = 4096;
 
@@ -52,31 +53,22 @@ const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
 /** Seals an entry under a new random salt and nonce. */
 export function sealKey(location: string, password: string, entry: FoundKey): Uint8Array {
   const salt = randomBytes(SALT_BYTES);
-  const nonce = randomBytes(NONCE_BYTES);
   const doc = { keyId: entry.keyId, encrypt: b64(entry.key.encrypt), macK: b64(entry.key.macK), macR: b64(entry.key.macR) };
-  const cipher = createCipheriv("aes-256-gcm", sealingKey(password, salt, location), nonce);
-  cipher.setAAD(Buffer.concat([MAGIC, Buffer.from(location, "utf8")]));
-  const body = Buffer.concat([cipher.update(JSON.stringify(doc), "utf8"), cipher.final()]);
-  return Buffer.concat([MAGIC, salt, nonce, body, cipher.getAuthTag()]);
+  return sealFile(FORMAT, { key: sealingKey(password, salt, location), context: location, header: salt }, Buffer.from(JSON.stringify(doc), "utf8"));
 }
 
 /** Opens a sealed entry; undefined unless it is a valid entry of `location` under `password`. */
 export function openKey(location: string, password: string, file: Uint8Array): FoundKey | undefined {
-  const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
-  if (bytes.length < HEADER + TAG_BYTES || bytes.length > MAX_FILE_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const salt = bytes.subarray(MAGIC.length, MAGIC.length + SALT_BYTES);
-  const nonce = bytes.subarray(MAGIC.length + SALT_BYTES, HEADER);
-  let doc: Record<string, unknown>;
+  if (file.length > MAX_FILE_BYTES) return undefined;
+  const plain = openFile(FORMAT, { keyFor: (salt) => sealingKey(password, salt, location), context: location }, file);
+  if (plain === undefined) return undefined;
+  let doc: Record<string, unknown> | null;
   try {
-    const decipher = createDecipheriv("aes-256-gcm", sealingKey(password, salt, location), nonce);
-    decipher.setAAD(Buffer.concat([MAGIC, Buffer.from(location, "utf8")]));
-    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    const plain = Buffer.concat([decipher.update(bytes.subarray(HEADER, bytes.length - TAG_BYTES)), decipher.final()]);
-    doc = JSON.parse(plain.toString("utf8")) as Record<string, unknown>;
+    doc = JSON.parse(plain.toString("utf8")) as Record<string, unknown> | null;
   } catch {
     return undefined;
   }
-  const { keyId, encrypt, macK, macR } = doc;
+  const { keyId, encrypt, macK, macR } = doc ?? {};
   if (typeof keyId !== "string" || !ID_PATTERN.test(keyId) || typeof encrypt !== "string" || typeof macK !== "string" || typeof macR !== "string") return undefined;
   const key = { encrypt: Buffer.from(encrypt, "base64"), macK: Buffer.from(macK, "base64"), macR: Buffer.from(macR, "base64") };
   return isValidKey(key) ? { keyId, key } : undefined;
