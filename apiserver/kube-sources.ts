@@ -9,7 +9,7 @@ import { API_VERSION, GROUP, VERSION } from "../api/group.ts";
 import type { Condition } from "../api/meta.ts";
 import { startCache } from "../kube/informer.ts";
 import type { Cache, KubernetesObject } from "../kube/informer.ts";
-import { KubeApiError } from "../kube/rest.ts";
+import { unlessNotFound } from "../kube/rest.ts";
 import type { KubeClient } from "../kube/rest.ts";
 import type { Logger } from "../kube/log.ts";
 import { CONDITION_FIELD_MANAGER } from "./policy-conditions.ts";
@@ -83,8 +83,7 @@ export function cachedRunLookup(runs: Cache<RunObject>): RunStatusLookup {
 }
 
 /** What makes a run's snapshots look different: its phase and its volumes' snapshot IDs. */
-function runSignature(run: RunObject | undefined): string {
-  if (run === undefined) return "gone";
+function runSignature(run: RunObject): string {
   return JSON.stringify([run.status?.phase ?? "", (run.status?.volumes ?? []).map((v) => [v.pvc, v.snapshotId ?? "", v.phase ?? ""])]);
 }
 
@@ -98,61 +97,44 @@ export function wireRefreshTriggers(caches: KubeCaches, refresh: (policyKey: str
   wirePolicyTriggers(caches, refresh);
 }
 
-/** The policy and StorageConnection triggers of {@link wireRefreshTriggers}. */
-export function wirePolicyTriggers(caches: Pick<KubeCaches, "policies" | "storage">, refresh: (policyKey: string) => void): void {
-  // By generation: status-only updates (the controller's, and our own SnapshotsAvailable
-  // condition) refresh nothing.
-  const seen = new Map<string, number>();
-  caches.policies.onChange((p) => {
-    const ns = p.metadata?.namespace;
-    const name = p.metadata?.name;
-    if (!ns || !name) return;
-    const key = `${ns}/${name}`;
-    const current = caches.policies.get(name, ns);
-    const generation = current === undefined ? -1 : (current.metadata?.generation ?? 0);
-    if (seen.get(key) === generation) return;
-    if (current === undefined) seen.delete(key);
-    else seen.set(key, generation);
-    refresh(key);
-  });
-  wireStorageTrigger(caches, refresh);
-}
+/** What an object that is gone is remembered as. */
+const GONE = "\u0000gone";
 
-/** The BackupRun trigger of {@link wireRefreshTriggers}. */
-export function wireRunTrigger(caches: Pick<KubeCaches, "runs">, refresh: (policyKey: string) => void): void {
+/**
+ * Calls `cb(obj)` when an object of `cache` appears, goes, or changes its `signature`; other
+ * updates (e.g. status-only ones) call nothing. Objects `relevant` refuses are ignored.
+ */
+function onSignatureChange<T extends KubernetesObject>(cache: Cache<T>, o: { readonly signature: (current: T) => string; readonly relevant?: (obj: T) => boolean }, cb: (obj: T) => void): void {
   const seen = new Map<string, string>();
-  caches.runs.onChange((run) => {
-    const ns = run.metadata?.namespace;
-    const name = run.metadata?.name;
-    const policy = run.spec?.policyRef?.name;
-    if (!ns || !name || !policy) return;
-    const key = `${ns}/${name}`;
-    const current = caches.runs.get(name, ns);
-    const sig = runSignature(current);
+  cache.onChange((obj) => {
+    const name = obj.metadata?.name;
+    if (!name || o.relevant?.(obj) === false) return;
+    const key = `${obj.metadata?.namespace ?? ""}/${name}`;
+    const current = cache.get(name, obj.metadata?.namespace);
+    const sig = current === undefined ? GONE : o.signature(current);
     if (seen.get(key) === sig) return;
     if (current === undefined) seen.delete(key);
     else seen.set(key, sig);
-    refresh(`${ns}/${policy}`);
+    cb(obj);
   });
 }
 
-/**
- * A StorageConnection that appears, goes, or changes its spec (generation) refreshes the
- * policies that use it, so a fixed endpoint or bucket clears their degraded state at once.
- * Status-only updates (the controller's reachability probe) refresh nothing.
- */
-function wireStorageTrigger(caches: Pick<KubeCaches, "policies" | "storage">, refresh: (policyKey: string) => void): void {
-  const seen = new Map<string, number>();
-  caches.storage.onChange((sc) => {
-    const name = sc.metadata?.name;
-    if (!name) return;
-    const current = caches.storage.get(name);
-    const generation = current === undefined ? -1 : (current.metadata?.generation ?? 0);
-    if (seen.get(name) === generation) return;
-    if (current === undefined) seen.delete(name);
-    else seen.set(name, generation);
-    for (const key of policiesUsing(caches, name)) refresh(key);
+/** A spec change: status-only updates (the controller's, our own conditions) leave it as it is. */
+const specGeneration = (obj: KubernetesObject): string => String(obj.metadata?.generation ?? 0);
+
+/** The policy and StorageConnection triggers of {@link wireRefreshTriggers}. */
+export function wirePolicyTriggers(caches: Pick<KubeCaches, "policies" | "storage">, refresh: (policyKey: string) => void): void {
+  onSignatureChange(caches.policies, { signature: specGeneration, relevant: (p) => !!p.metadata?.namespace }, (p) => refresh(`${p.metadata?.namespace}/${p.metadata?.name}`));
+  // A StorageConnection that appears, goes, or changes its spec refreshes the policies that use
+  // it, so a fixed endpoint or bucket clears their degraded state at once.
+  onSignatureChange(caches.storage, { signature: specGeneration }, (sc) => {
+    for (const key of policiesUsing(caches, sc.metadata?.name ?? "")) refresh(key);
   });
+}
+
+/** The BackupRun trigger of {@link wireRefreshTriggers}: a run's phase or volume snapshots changed. */
+export function wireRunTrigger(caches: Pick<KubeCaches, "runs">, refresh: (policyKey: string) => void): void {
+  onSignatureChange(caches.runs, { signature: runSignature, relevant: (r) => !!r.metadata?.namespace && !!r.spec?.policyRef?.name }, (r) => refresh(`${r.metadata?.namespace}/${r.spec?.policyRef?.name}`));
 }
 
 function policiesUsing(caches: Pick<KubeCaches, "policies">, storage: string): string[] {
@@ -167,22 +149,17 @@ export interface SecretReaderOptions {
 
 /** Reads a Secret's decoded data (undefined when absent), cached for `ttlMs` (default 30 s). */
 export function secretReader(opts: SecretReaderOptions): (namespace: string, name: string) => Promise<Readonly<Record<string, string>> | undefined> {
-  const cache = createTtlCache<Readonly<Record<string, string>> | null>({ clock: opts.clock, ttlMs: opts.ttlMs ?? 30_000, maxEntries: 5000 });
+  const cache = createTtlCache<Readonly<Record<string, string>>>({ clock: opts.clock, ttlMs: opts.ttlMs ?? 30_000, maxEntries: 5000 });
   return async (namespace, name) => {
     const key = `${namespace}/${name}`;
     const hit = cache.get(key);
-    if (hit !== undefined) return hit ?? undefined;
-    let data: Record<string, string> | null;
-    try {
-      const secret = await opts.client.request<{ data?: Record<string, string> }>("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
-      data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-      data = null;
-    }
+    if (hit !== undefined) return hit;
+    const secret = await unlessNotFound(opts.client.request<{ data?: Record<string, string> }>("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`));
     // A missing Secret is not remembered: it is usually about to be created (with its policy).
-    if (data) cache.set(key, data);
-    return data ?? undefined;
+    if (secret === undefined) return undefined;
+    const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+    cache.set(key, data);
+    return data;
   };
 }
 
@@ -200,11 +177,7 @@ export function policyConditionApplier(client: KubeClient): (ref: PolicyRef, con
   return async (ref, condition) => {
     const body = { apiVersion: API_VERSION, kind: "BackupPolicy", metadata: { name: ref.name, namespace: ref.namespace }, status: { conditions: [condition] } };
     const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ref.namespace)}/backuppolicies/${encodeURIComponent(ref.name)}/status`;
-    try {
-      // JSON is YAML: the apply body goes as application/apply-patch+yaml.
-      await client.request("PATCH", path, { body, contentType: "application/apply-patch+yaml", query: { fieldManager: CONDITION_FIELD_MANAGER, force: true } });
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-    }
+    // JSON is YAML: the apply body goes as application/apply-patch+yaml.
+    await unlessNotFound(client.request("PATCH", path, { body, contentType: "application/apply-patch+yaml", query: { fieldManager: CONDITION_FIELD_MANAGER, force: true } }));
   };
 }

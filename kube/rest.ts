@@ -24,6 +24,16 @@ export class KubeApiError extends Error {
   }
 }
 
+/** A request's answer, or undefined when the object does not exist (404); any other failure rejects. */
+export async function unlessNotFound<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 
 export interface RequestOptions {

@@ -7,7 +7,7 @@ import type { SnapshotAnswer, SnapshotCheck, SnapshotFacts, ValidationContext, W
 import { GROUP, SNAPSHOT_GROUP, VERSION } from "../api/index.ts";
 import type { Cache, KubernetesObject } from "../kube/informer.ts";
 import { startCache } from "../kube/informer.ts";
-import { KubeApiError } from "../kube/rest.ts";
+import { unlessNotFound } from "../kube/rest.ts";
 import type { KubeClient } from "../kube/rest.ts";
 import type { AdmissionRequest } from "./review.ts";
 import type { Logger } from "../kube/log.ts";
@@ -126,15 +126,7 @@ function safeJson(text: string): unknown {
 
 /** Live reads through the API: cache misses, and Snapshots through the aggregated API. */
 export function apiLiveReads(client: KubeClient): LiveReads {
-  const exists = async (path: string): Promise<boolean> => {
-    try {
-      await client.request("GET", path);
-      return true;
-    } catch (err) {
-      if (err instanceof KubeApiError && err.code === 404) return false;
-      throw err;
-    }
-  };
+  const exists = async (path: string): Promise<boolean> => (await unlessNotFound(client.request<object>("GET", path))) !== undefined;
   const ns = (namespace: string): string => `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}`;
   return {
     storageConnectionExists: (name) => exists(`/apis/${GROUP}/${VERSION}/storageconnections/${encodeURIComponent(name)}`),
