@@ -101,6 +101,12 @@ class Relist extends Error {
   }
 }
 
+/** What one watch loop tracks: the resourceVersion to resume from, and what ended it. */
+interface WatchState {
+  rv: string;
+  failure?: Error;
+}
+
 export function startCache<T extends KubernetesObject>(client: KubeClient, ref: ResourceRef, log: Logger, opts: CacheOptions = {}): Cache<T> {
   const sleep = opts.sleep ?? ((ms: number) => delay(ms));
   const base = opts.backoffMs ?? 500;
@@ -120,7 +126,7 @@ export function startCache<T extends KubernetesObject>(client: KubeClient, ref: 
     return resourceVersion;
   };
 
-  const onEvent = (state: { rv: string }) => (e: WatchEvent<T>): void => {
+  const apply = (state: WatchState, e: WatchEvent<T>): void => {
     if (e.type === "ERROR") {
       const status = e.object as { code?: number; message?: string };
       throw new Relist(`watch of ${ref.path}: ${status.code ?? ""} ${status.message ?? "error"}`, status.code === 410);
@@ -135,31 +141,30 @@ export function startCache<T extends KubernetesObject>(client: KubeClient, ref: 
 
   /**
    * Watches from `rv`, resuming from the last resourceVersion whenever a stream ends; returns
-   * when a relist is due (410 Gone), throws on any other failure (the loop backs off).
+   * when a relist is due (410 Gone), throws on any other failure (the loop backs off). A handler
+   * that throws ends the stream (kube/rest.ts); the error is kept to decide what comes next.
    */
   const follow = async (rv: string): Promise<void> => {
-    const state = { rv };
-    const handler = onEvent(state);
-    let failure: Error | undefined;
-    const guarded = (e: WatchEvent<T>): void => {
+    const state: WatchState = { rv };
+    const onEvent = (e: WatchEvent<T>): void => {
       try {
-        handler(e);
+        apply(state, e);
       } catch (err) {
-        failure = err as Error;
+        state.failure = err as Error;
         throw err;
       }
     };
-    while (!abort.signal.aborted && failure === undefined) {
+    while (!abort.signal.aborted && state.failure === undefined) {
       const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
       try {
-        await client.watch<T>(ref.path, { resourceVersion: state.rv, allowWatchBookmarks: true, timeoutSeconds }, guarded, abort.signal);
+        await client.watch<T>(ref.path, { resourceVersion: state.rv, allowWatchBookmarks: true, timeoutSeconds }, onEvent, abort.signal);
       } catch (err) {
         if (err instanceof KubeApiError && err.code === 410) return;
         throw err;
       }
     }
-    if (failure instanceof Relist && failure.gone) return;
-    if (failure !== undefined) throw failure;
+    if (state.failure instanceof Relist && state.failure.gone) return;
+    if (state.failure !== undefined) throw state.failure;
   };
 
   const loop = async (): Promise<void> => {
