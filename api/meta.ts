@@ -47,6 +47,10 @@ export const LocalObjectReference = z.object({
 export const Phase = z.enum(["Pending", "Running", "Succeeded", "Failed"]);
 export type Phase = z.infer<typeof Phase>;
 
+/** Kubernetes' own descriptions of the type fields every object carries. */
+export const API_VERSION_DOC = "APIVersion defines the versioned schema of this representation of an object.";
+export const KIND_DOC = "Kind is a string value representing the REST resource this object represents.";
+
 /** Wraps a spec and status schema into a whole object schema. */
 export function objectSchema<S extends z.ZodType, T extends z.ZodType>(
   description: string,
@@ -61,8 +65,8 @@ export function objectSchema<S extends z.ZodType, T extends z.ZodType>(
 }> {
   return z
     .object({
-      apiVersion: z.string().optional().describe("APIVersion defines the versioned schema of this representation of an object."),
-      kind: z.string().optional().describe("Kind is a string value representing the REST resource this object represents."),
+      apiVersion: z.string().optional().describe(API_VERSION_DOC),
+      kind: z.string().optional().describe(KIND_DOC),
       metadata: ObjectMeta.optional(),
       spec,
       status: status.optional(),

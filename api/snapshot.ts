@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { SNAPSHOT_API_VERSION } from "./group.ts";
-import { ObjectMeta, Timestamp } from "./meta.ts";
+import { API_VERSION_DOC, KIND_DOC, ObjectMeta, Timestamp } from "./meta.ts";
 
 import { SNAPSHOT_KIND, SNAPSHOT_LIST_KIND, SNAPSHOT_PHASES } from "./snapshot-names.ts";
 
@@ -61,8 +61,8 @@ export type SnapshotStatus = z.infer<typeof SnapshotStatus>;
 
 export const Snapshot = z
   .object({
-    apiVersion: z.literal(SNAPSHOT_API_VERSION).describe("APIVersion defines the versioned schema of this representation of an object."),
-    kind: z.literal(SNAPSHOT_KIND).describe("Kind is a string value representing the REST resource this object represents."),
+    apiVersion: z.literal(SNAPSHOT_API_VERSION).describe(API_VERSION_DOC),
+    kind: z.literal(SNAPSHOT_KIND).describe(KIND_DOC),
     metadata: ObjectMeta,
     spec: SnapshotSpec,
     status: SnapshotStatus,
@@ -72,8 +72,8 @@ export type Snapshot = z.infer<typeof Snapshot>;
 
 export const SnapshotList = z
   .object({
-    apiVersion: z.literal(SNAPSHOT_API_VERSION).describe("APIVersion defines the versioned schema of this representation of an object."),
-    kind: z.literal(SNAPSHOT_LIST_KIND).describe("Kind is a string value representing the REST resource this object represents."),
+    apiVersion: z.literal(SNAPSHOT_API_VERSION).describe(API_VERSION_DOC),
+    kind: z.literal(SNAPSHOT_LIST_KIND).describe(KIND_DOC),
     metadata: z.looseObject({}).describe("Standard list metadata."),
     items: z.array(Snapshot).describe("The Snapshots."),
   })

@@ -4,6 +4,7 @@
  * Each is a function of the `$ref` prefix (v2 `#/definitions/`, v3 `#/components/schemas/`).
  * @module
  */
+import { API_VERSION_DOC, KIND_DOC } from "../api/meta.ts";
 
 export const META = "io.k8s.apimachinery.pkg.apis.meta.v1";
 export const OBJECT_META = `${META}.ObjectMeta`;
@@ -23,8 +24,8 @@ const int = (description: string, format = "int64"): Schema => ({ type: "integer
 const strMap = (description: string): Schema => ({ type: "object", additionalProperties: { type: "string" }, description });
 const strList = (description: string): Schema => ({ type: "array", items: { type: "string" }, description });
 
-const API_VERSION = str("APIVersion defines the versioned schema of this representation of an object.");
-const KIND = str("Kind is a string value representing the REST resource this object represents.");
+const API_VERSION = str(API_VERSION_DOC);
+const KIND = str(KIND_DOC);
 
 function objectMeta(): Schema {
   return {
