@@ -5,6 +5,8 @@ import type { CryptoKey } from "./crypto.ts";
 import { createCipheriv } from "node:crypto";
 import { DecryptError, aesCtr, computeMac, decrypt, deriveUserKey, encrypt, isValidKey, scryptMaxmem } from "./crypto.ts";
 import { parseKeyFile, parseMasterKey } from "./keys.ts";
+import type { RomixLane } from "./scrypt.ts";
+import { romixBlocks } from "./scrypt.ts";
 import { masterKeyOf, vectors } from "./testdata/vectors.ts";
 
 const hex = (s: string): Uint8Array => Buffer.from(s.replace(/[^0-9a-f]/g, ""), "hex");
@@ -100,10 +102,21 @@ describe("scrypt", () => {
     const need = 128 * 8 * 32768 + 128 * 8 * 9;
     assert.ok(need > 32 * 1024 * 1024 && scryptMaxmem({ N: 32768, r: 8, p: 9 }) > need);
   });
-  it("derives the user key that opens restic's key file (v2 repository)", async () => {
-    const v = vectors.repositories.v2;
-    const parsed = parseKeyFile(JSON.parse(v.keyFile.json));
-    const user = await deriveUserKey(vectors.password, parsed.params);
-    assert.deepEqual(parseMasterKey(decrypt(user, parsed.sealed)), masterKeyOf(v));
-  });
+  const v = vectors.repositories.v2;
+  const parsed = parseKeyFile(JSON.parse(v.keyFile.json));
+  const inThread: RomixLane = async (blocks, params) => romixBlocks(blocks, params);
+  const broken: RomixLane = async () => {
+    throw new Error("worker gone");
+  };
+  const ways: { name: string; lanes?: RomixLane[] }[] = [
+    { name: "Node's scrypt" },
+    { name: "ROMix in two lanes", lanes: [inThread, inThread] },
+    { name: "a failing lane (falls back to Node's scrypt)", lanes: [inThread, broken] },
+  ];
+  for (const w of ways) {
+    it(`derives the user key that opens restic's key file (v2 repository): ${w.name}`, async () => {
+      const user = await deriveUserKey(vectors.password, parsed.params, w.lanes);
+      assert.deepEqual(parseMasterKey(decrypt(user, parsed.sealed)), masterKeyOf(v));
+    });
+  }
 });

@@ -6,6 +6,8 @@
 import { createCipheriv, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import type { Cipheriv } from "node:crypto";
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
+import type { RomixLane, ScryptInput } from "./scrypt.ts";
+import { scryptInLanes } from "./scrypt.ts";
 
 /** A restic key: AES-256 key plus the Poly1305-AES pair (k for AES-128, r for Poly1305). */
 export interface CryptoKey {
@@ -48,18 +50,24 @@ export function scryptMaxmem(params: Pick<ScryptParams, "N" | "r" | "p">): numbe
   return 128 * params.r * (params.N + 2) + 128 * params.r * params.p + SCRYPT_SLACK;
 }
 
-/** Derives the user key of a key file: scrypt(password, salt) split into encrypt ‖ mac.k ‖ mac.r. */
-export async function deriveUserKey(password: string, params: ScryptParams): Promise<CryptoKey> {
-  const dk = await new Promise<Buffer>((resolve, reject) => {
-    scrypt(
-      Buffer.from(password, "utf8"),
-      params.salt,
-      KEY_BYTES,
-      { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) },
-      (err, key) => (err ? reject(err) : resolve(key)),
-    );
-  });
+/**
+ * Derives the user key of a key file: scrypt(password, salt) split into encrypt ‖ mac.k ‖ mac.r.
+ * With `lanes` (threads that run ROMix, scrypt.ts) the p blocks are mixed in parallel; without,
+ * or when a lane fails, Node's scrypt runs on libuv's thread pool.
+ */
+export async function deriveUserKey(password: string, params: ScryptParams, lanes?: readonly RomixLane[]): Promise<CryptoKey> {
+  const secret = Buffer.from(password, "utf8");
+  const input = { password: secret, salt: params.salt, N: params.N, r: params.r, p: params.p, dkLen: KEY_BYTES };
+  const parallel = lanes === undefined || lanes.length === 0 ? undefined : await scryptInLanes(input, lanes).catch(() => undefined);
+  const dk = parallel ?? (await nodeScrypt(input));
   return { encrypt: dk.subarray(0, 32), macK: dk.subarray(32, 48), macR: dk.subarray(48, 64) };
+}
+
+function nodeScrypt(input: ScryptInput): Promise<Uint8Array> {
+  const { N, r, p } = input;
+  return new Promise((resolve, reject) => {
+    scrypt(input.password, input.salt, input.dkLen, { N, r, p, maxmem: scryptMaxmem(input) }, (err, key) => (err ? reject(err) : resolve(key)));
+  });
 }
 
 /** restic refuses keys whose parts are all zero. */

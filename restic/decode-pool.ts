@@ -1,15 +1,16 @@
 /**
  * A small pool of worker threads that decode snapshot files (hash, MAC, AES, zstd, JSON) and,
- * for repositories on a local or NFS path, read them too. A cold listing of thousands of
- * snapshots then uses every core, keeps the event loop free, and keeps slow or hung file reads
- * off libuv's shared thread pool. Workers start on first use and hold the process open only
- * while they have work.
+ * for repositories on a local or NFS path, read them too; they also run the ROMix parts of a key
+ * derivation (scrypt.ts). A cold listing of thousands of snapshots then uses every core, keeps
+ * the event loop free, and keeps slow or hung file reads off libuv's shared thread pool. Workers
+ * start on first use and hold the process open only while they have work.
  * @module
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.ts";
 import type { DecodeContext, DecodeOutcome } from "./load.ts";
+import type { RomixParams } from "./scrypt.ts";
 import { freezeBuiltSnapshot } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
 
@@ -40,7 +41,9 @@ interface RequestBase {
  */
 export type DecodeRequest =
   | (RequestBase & { readonly kind: "bytes"; readonly ends: readonly number[]; readonly packed: Uint8Array })
-  | (RequestBase & { readonly kind: "files"; readonly root: string });
+  | (RequestBase & { readonly kind: "files"; readonly root: string })
+  /** ROMix of each 128·r-byte block (transferred). */
+  | { readonly kind: "romix"; readonly seq: number; readonly params: RomixParams; readonly blocks: Uint8Array };
 
 /**
  * A batch's outcomes travel as JSON text (`PoolOutcome[]`): stringifying in the worker and
@@ -48,6 +51,8 @@ export type DecodeRequest =
  */
 export type DecodeReply =
   | { readonly seq: number; readonly json: string }
+  /** A "romix" request's blocks, mixed (transferred). */
+  | { readonly seq: number; readonly mixed: Uint8Array }
   | { readonly seq: number; readonly failure: string }
   /** Posted once by each worker when its modules are loaded. */
   | { readonly ready: true };
@@ -59,12 +64,11 @@ export interface DecodePool {
   decode(ctx: DecodeContext, items: readonly DecodeItem[]): Promise<PoolOutcome[]>;
   /** Reads `<root>/snapshots/<id>` in a worker (synchronously there) and decodes them. */
   readAndDecode(ctx: DecodeContext, root: string, ids: readonly string[]): Promise<PoolOutcome[]>;
+  /** ROMix of each block in one worker (the least busy); `blocks` is copied, not taken. */
+  romix(blocks: Uint8Array, params: RomixParams): Promise<Uint8Array>;
   /**
-   * Starts the workers now rather than on the first batch (each takes tens of milliseconds to
-   * load its modules): e.g. while the key is derived, before a listing known to need them. They
-   * start one after another, each when the previous one is ready, so they take one core, not
-   * all (scrypt, which it overlaps, is CPU- and memory-bound); a batch sent meanwhile starts
-   * the rest at once.
+   * Starts the workers now rather than on the first request (each takes tens of milliseconds to
+   * load its modules), e.g. as the process starts, before the key derivation that needs them.
    */
   prestart(): void;
   /** Stops the workers; a later call starts new ones. */
@@ -83,7 +87,7 @@ interface Slot {
 
 interface Pending {
   readonly slot: Slot;
-  resolve(outcomes: PoolOutcome[]): void;
+  resolve(value: PoolOutcome[] | Uint8Array): void;
   reject(err: Error): void;
 }
 
@@ -91,8 +95,6 @@ interface PoolState {
   readonly size: number;
   readonly slots: Slot[];
   readonly pending: Map<number, Pending>;
-  /** Set by prestart: each worker that becomes ready starts the next, so they load one at a time. */
-  staggered: boolean;
 }
 
 const keyIds = new WeakMap<CryptoKey, number>();
@@ -108,11 +110,7 @@ function keyIdOf(key: CryptoKey): number {
 }
 
 function settle(state: PoolState, slot: Slot, reply: DecodeReply): void {
-  if ("ready" in reply) {
-    if (state.staggered && state.slots.length < state.size) startWorker(state);
-    else state.staggered = false;
-    return;
-  }
+  if ("ready" in reply) return;
   const p = state.pending.get(reply.seq);
   if (p === undefined) return;
   state.pending.delete(reply.seq);
@@ -121,9 +119,13 @@ function settle(state: PoolState, slot: Slot, reply: DecodeReply): void {
 }
 
 /** Resolves a batch with its outcomes, frozen; a failure, or a reply that does not parse, rejects it (the loader then decodes it inline). */
-function deliver(p: Pending, reply: { readonly json: string } | { readonly failure: string }): void {
+function deliver(p: Pending, reply: Exclude<DecodeReply, { ready: true }>): void {
   if ("failure" in reply) {
     p.reject(new Error(`restic decode worker failed: ${reply.failure}`));
+    return;
+  }
+  if ("mixed" in reply) {
+    p.resolve(reply.mixed);
     return;
   }
   try {
@@ -136,7 +138,6 @@ function deliver(p: Pending, reply: { readonly json: string } | { readonly failu
 function fail(state: PoolState, slot: Slot, err: Error): void {
   const i = state.slots.indexOf(slot);
   if (i >= 0) state.slots.splice(i, 1);
-  state.staggered = false;
   for (const [n, p] of state.pending) {
     if (p.slot !== slot) continue;
     state.pending.delete(n);
@@ -157,13 +158,13 @@ function startWorker(state: PoolState): Slot {
 
 export function createDecodePool(opts: { readonly size: number }): DecodePool {
   if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`decode pool size must be an integer ≥ 1, got ${opts.size}`);
-  const state: PoolState = { size: opts.size, slots: [], pending: new Map(), staggered: false };
+  const state: PoolState = { size: opts.size, slots: [], pending: new Map() };
   let seq = 0;
-  const send = (req: DecodeRequest, transfer: ArrayBuffer[]): Promise<PoolOutcome[]> => {
+  const send = <T extends PoolOutcome[] | Uint8Array>(req: DecodeRequest, transfer: ArrayBuffer[]): Promise<T> => {
     while (state.slots.length < state.size) startWorker(state);
     const slot = state.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
-    return new Promise((resolve, reject) => {
-      state.pending.set(req.seq, { slot, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      state.pending.set(req.seq, { slot, resolve: resolve as Pending["resolve"], reject });
       if (slot.busy++ === 0) slot.worker.ref();
       slot.worker.postMessage(req, transfer);
     });
@@ -186,13 +187,14 @@ export function createDecodePool(opts: { readonly size: number }): DecodePool {
     readAndDecode(ctx, root, ids) {
       return send({ ...base(ctx, ids), kind: "files", root }, []);
     },
+    romix(blocks, params) {
+      const copy = new Uint8Array(blocks); // a copy with its own buffer (Buffer#slice would share one)
+      return send({ kind: "romix", seq: ++seq, params, blocks: copy }, [copy.buffer]);
+    },
     prestart() {
-      if (state.staggered || state.slots.length >= state.size) return;
-      state.staggered = true;
-      startWorker(state);
+      while (state.slots.length < state.size) startWorker(state);
     },
     async close() {
-      state.staggered = false;
       const all = state.slots.splice(0);
       await Promise.all(all.map((s) => s.worker.terminate()));
     },

@@ -1,6 +1,7 @@
 /**
  * Decode worker: turns batches of snapshot files into snapshots off the main thread, reading
- * them itself for local repositories. Started by decode-pool.ts; never imported.
+ * them itself for local repositories, and runs ROMix for key derivations. Started by
+ * decode-pool.ts; never imported.
  * @module
  */
 import { closeSync, openSync, readSync } from "node:fs";
@@ -11,13 +12,14 @@ import { unpack } from "./decode-pool.ts";
 import { classifySystemError, errorCode } from "./errors.ts";
 import type { DecodeContext } from "./load.ts";
 import { decodeForTransfer, hashMismatchError } from "./load.ts";
+import { romixBlocks } from "./scrypt.ts";
 import { reusesZstdContext } from "./unpacked.ts";
 
 const MAX_KEYS = 64;
 /** Keys by the pool's key number, so each key's cipher contexts are built once per worker. */
 const keys = new Map<number, CryptoKey>();
 
-function keyFor(req: DecodeRequest): CryptoKey {
+function keyFor(req: Exclude<DecodeRequest, { kind: "romix" }>): CryptoKey {
   let key = keys.get(req.keyId);
   if (key === undefined) {
     if (keys.size >= MAX_KEYS) keys.clear();
@@ -75,6 +77,7 @@ function readAll(fd: number): Uint8Array {
 
 function handle(req: DecodeRequest): DecodeReply {
   try {
+    if (req.kind === "romix") return { seq: req.seq, mixed: romixBlocks(req.blocks, req.params) };
     const ctx = { repository: req.repository, key: keyFor(req), version: req.version };
     const outcomes =
       req.kind === "files"
@@ -88,6 +91,9 @@ function handle(req: DecodeRequest): DecodeReply {
 
 const port = parentPort;
 if (port === null) throw new Error("decode-worker.ts must run as a worker thread (started by decode-pool.ts)");
-port.on("message", (req: DecodeRequest) => port.postMessage(handle(req)));
+port.on("message", (req: DecodeRequest) => {
+  const reply = handle(req);
+  port.postMessage(reply, "mixed" in reply ? [reply.mixed.buffer as ArrayBuffer] : []);
+});
 reusesZstdContext();
 port.postMessage({ ready: true } satisfies DecodeReply);

@@ -9,7 +9,7 @@ import type { CryptoKey } from "./crypto.ts";
 import type { DecodePool, PoolOutcome } from "./decode-pool.ts";
 import { createDecodePool } from "./decode-pool.ts";
 import { decodeSnapshotFile, decodeSnapshotFiles, sha256Hex } from "./load.ts";
-import { POOL_MIN_FILES, prestartFor } from "./loader.ts";
+import { POOL_MIN_FILES } from "./loader.ts";
 import { openRepository } from "./repository.ts";
 import type { ListResult } from "./repository.ts";
 import { countingBackend, memoryBackend, sealSnapshot } from "./testing.ts";
@@ -48,6 +48,9 @@ const failingPool: DecodePool = {
     throw new Error("worker gone");
   },
   readAndDecode: async () => {
+    throw new Error("worker gone");
+  },
+  romix: async () => {
     throw new Error("worker gone");
   },
   prestart: () => undefined,
@@ -118,23 +121,6 @@ describe("decode pool", () => {
     } finally {
       await early.close();
     }
-  });
-
-  describe("prestartFor starts the workers only for a listing that will use them", () => {
-    const cases: { name: string; count: number; starts: number }[] = [
-      { name: "no files", count: 0, starts: 0 },
-      { name: "one file fewer than the pool threshold", count: POOL_MIN_FILES - 1, starts: 0 },
-      { name: "the pool threshold", count: POOL_MIN_FILES, starts: 1 },
-      { name: "10,000 files", count: 10_000, starts: 1 },
-    ];
-    for (const c of cases) {
-      it(`${c.name} → ${c.starts} prestart`, () => {
-        let starts = 0;
-        prestartFor({ ...failingPool, prestart: () => void starts++ }, c.count);
-        assert.equal(starts, c.starts);
-      });
-    }
-    it("no pool → nothing to start", () => assert.doesNotThrow(() => prestartFor(undefined, 10_000)));
   });
 
   it("reads local files in a worker: each kind of entry gets its outcome, in order", async () => {

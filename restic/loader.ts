@@ -18,7 +18,7 @@ import { compareSnapshots } from "./snapshot.ts";
  * Below this many files, starting workers and posting batches costs more than it saves. Measured
  * on 2 cores with workers that still had to start: 1,000 files 80 ms inline vs 145 ms in
  * workers; 2,048: 130 vs 175; 4,096: about 190 either way; 10,000: 350-450 vs 295. Workers that
- * are already running (prestarted, or kept from an earlier listing) win even below it (1,000:
+ * are already running (they derived the key, or an earlier listing used them) win even below it (1,000:
  * 50 ms; 2,048: 65 ms) and keep the event loop free. Steady-state listings fetch only new
  * snapshots and stay inline.
  */
@@ -26,16 +26,6 @@ export const POOL_MIN_FILES = 2048;
 const BATCH_SIZE = 128;
 /** Batches in flight: one being read while another is decoded. */
 const BATCHES_IN_FLIGHT = 2;
-
-/**
- * Starts the pool's workers ahead of a listing that will use them (`count` snapshot files to
- * fetch, e.g. every name in snapshots/ when no cache holds any). Meant for the time the key is
- * derived: scrypt keeps one core busy for about half a second, and loading a worker's modules
- * takes tens of milliseconds that the first batch would otherwise wait for.
- */
-export function prestartFor(pool: DecodePool | undefined, count: number): void {
-  if (pool !== undefined && count >= POOL_MIN_FILES) pool.prestart();
-}
 
 export interface LoadOptions {
   readonly backend: Backend;

@@ -14,7 +14,8 @@ import { diskCache } from "./disk-cache.ts";
 import type { DecodePool } from "./decode-pool.ts";
 import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
-import { loadSnapshots, prestartFor } from "./loader.ts";
+import { loadSnapshots } from "./loader.ts";
+import type { RomixLane } from "./scrypt.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { ID_PATTERN, compareSnapshots } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
@@ -76,9 +77,9 @@ export async function openRepository(opts: OpenRepositoryOptions): Promise<Repos
   // The first listing's names are fetched while the key is derived (scrypt dominates opening).
   const names = prefetch(opts.backend.list("snapshots"));
   const pool = opts.decodePool === null ? undefined : (opts.decodePool ?? defaultPool());
-  // Decode workers start while scrypt runs, only when a key search (not a stored key) is due.
-  const onKeySearch = (): void => void names.then((n) => prestartFor(pool, n.length), () => undefined);
-  const { key, config } = await unlock(opts, prefetch(readConfig(opts.backend)), onKeySearch);
+  // scrypt's p blocks are mixed in the pool's workers, one lane per worker.
+  const lanes = pool === undefined ? undefined : romixLanes(pool);
+  const { key, config } = await unlock({ ...opts, ...(lanes === undefined ? {} : { romixLanes: lanes }) }, prefetch(readConfig(opts.backend)));
   const { id, version } = parseConfig(repository, config);
   opts.log?.debug({ repository, repositoryId: id, version }, "restic repository opened");
   const sync = opts.cacheDir === undefined ? undefined : startCacheSync(opts.cacheDir, { repository, id, key, log: opts.log });
@@ -140,6 +141,11 @@ interface RepositoryState extends OpenRepositoryOptions {
 const DEFAULT_CONCURRENCY = 16;
 
 let sharedPool: DecodePool | undefined;
+
+/** One ROMix lane per worker of the pool. */
+function romixLanes(pool: DecodePool): RomixLane[] {
+  return Array.from({ length: pool.size }, () => (blocks: Uint8Array, params) => pool.romix(blocks, params));
+}
 
 /** The process-wide decode pool, started on first use. */
 function defaultPool(): DecodePool {

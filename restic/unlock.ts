@@ -7,12 +7,13 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { Logger } from "../kube/log.ts";
 import type { Backend } from "./backend.ts";
-import type { CryptoKey } from "./crypto.ts";
-import { DecryptError, decrypt } from "./crypto.ts";
+import type { CryptoKey, ScryptParams } from "./crypto.ts";
+import { DecryptError, decrypt, deriveUserKey } from "./crypto.ts";
 import { ResticRepoError, describeCause } from "./errors.ts";
 import { findKey } from "./keys.ts";
 import type { KeyStore } from "./key-store.ts";
 import { keyStore } from "./key-store.ts";
+import type { RomixLane } from "./scrypt.ts";
 
 export interface UnlockOptions {
   readonly backend: Backend;
@@ -20,6 +21,8 @@ export interface UnlockOptions {
   readonly keyCache?: KeyCache;
   /** Where the key store keeps its files; absent: memory only. */
   readonly cacheDir?: string;
+  /** Threads that run scrypt's ROMix blocks in parallel (scrypt.ts); absent: Node's scrypt. */
+  readonly romixLanes?: readonly RomixLane[];
   readonly log?: Logger;
 }
 
@@ -51,12 +54,11 @@ export function prefetch<T>(p: Promise<T>): Promise<T> {
  * Without one, the key search starts at once, while `config` is still being read; a missing
  * `config` is still the error reported.
  */
-export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Array>, onKeySearch: () => void): Promise<{ key: CryptoKey; config: Uint8Array }> {
+export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Array>): Promise<{ key: CryptoKey; config: Uint8Array }> {
   const cache = opts.keyCache ?? defaultKeyCache;
   const cacheKey = keyCacheKey(opts.backend, opts.password);
   const store = opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir);
   const cached = cache.get(cacheKey) ?? (await storedKey(opts, store)).key;
-  if (cached === undefined) onKeySearch();
   const early = cached === undefined ? searchKey(opts, cache, cacheKey, store) : undefined;
   const sealedConfig = await readingConfig;
   const opened = cached === undefined ? undefined : await openWith(cached, sealedConfig);
@@ -99,7 +101,9 @@ async function storedKey(opts: UnlockOptions, store: KeyStore | undefined): Prom
 /** Starts a key search and shares it through the cache; a key found is stored before it is used; a failed search is not kept. */
 function searchKey(opts: UnlockOptions, cache: KeyCache, cacheKey: string, store: KeyStore | undefined): Promise<CryptoKey> {
   const repository = opts.backend.describe();
-  const pending = findKey({ backend: opts.backend, password: opts.password }).then(async (found) => {
+  const lanes = opts.romixLanes;
+  const derive = lanes === undefined ? undefined : (password: string, params: ScryptParams) => deriveUserKey(password, params, lanes);
+  const pending = findKey({ backend: opts.backend, password: opts.password, ...(derive === undefined ? {} : { derive }) }).then(async (found) => {
     await store?.save(repository, opts.password, found).catch((err: unknown) => opts.log?.warn({ repository, error: describeCause(err) }, "restic key store not written"));
     return found.key;
   });
