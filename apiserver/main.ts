@@ -6,8 +6,8 @@
  * Ordered for a short cold start: the requests of the caches and of the authentication watch go
  * out first (kube/rest.ts, docs/kube-client.md); the index starts as soon as policies and
  * StorageConnections are listed, and the HTTPS side (express, authentication, authorization)
- * loads while the index opens its repositories (a stored key, or scrypt on the thread pool while
- * the decode workers start). HTTPS serves once the
+ * loads while the index opens its repositories (a stored key, or scrypt in the decode workers,
+ * which start with the process). HTTPS serves once the
  * authentication configuration is in (discovery and OpenAPI answer from then on); /readyz turns
  * ready when the first listing is in the index.
  * @module
@@ -34,28 +34,38 @@ const config = {
 
 const log = createLogger({ name: "podwarden-snapshots-api", level: config.logLevel });
 log.info({ startupMs: Math.round(performance.now()) }, "snapshot API starting");
-const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }] = await Promise.all([
+const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }, { createDecodePool, defaultPoolSize }] = await Promise.all([
   import("../kube/client.ts"),
   import("./kube-auth.ts"),
   import("./kube-sources.ts"),
   import("./policy-conditions.ts"),
+  import("../restic/decode-pool.ts"),
 ]);
 const { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wirePolicyTriggers, wireRunTrigger } = kubeSources;
 const client = loadKubeClient(config.kubeconfig, { host: env["KUBERNETES_SERVICE_HOST"], port: env["KUBERNETES_SERVICE_PORT"] });
 const authConfig = watchAuthConfig({ client, log, sleep: (ms) => sleep(ms) });
 const caches = startKubeCaches(client, log);
+// Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers;
+// started now, they are up by the time the first password Secret is read.
+const decodePool = createDecodePool({ size: defaultPoolSize() });
+decodePool.prestart();
 
 // The index's own modules load while those requests are in flight.
 const { createSnapshotIndex } = await import("./index.ts");
 const clock = realClock;
 
+// The first password Secret read is when the repositories start deriving their keys (scrypt,
+// in the decode workers): from then on the main thread waits, and the HTTPS side can load.
+const firstSecret = Promise.withResolvers<void>();
+const readSecret = secretReader({ client, clock });
 const sources = createRepoSources({
   listPolicies: () => caches.policies.list(),
   getPolicy: (namespace, name) => caches.policies.get(name, namespace),
   getStorage: storageLookup(caches.storage),
-  readSecret: secretReader({ client, clock }),
+  readSecret: (namespace, name) => readSecret(namespace, name).finally(firstSecret.resolve),
   backend: defaultBackend(config.nfsRoot),
   ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
+  decodePool,
   clock,
   log,
 });
@@ -85,13 +95,16 @@ const indexStarted = Promise.all([caches.policies.synced, caches.storage.synced]
   index.start();
   log.info({ refreshIntervalMs: config.refreshIntervalMs, snapshotCacheDir: config.cacheDir ?? null }, "snapshot index started");
   void caches.runs.synced.then(() => wireRunTrigger(caches, refresh));
-  void index.refreshAll().then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
 });
+const indexReady = indexStarted
+  .then(() => index.refreshAll())
+  .then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
 
-// The HTTPS side loads while the index opens its repositories (scrypt runs on the thread pool):
-// loading it earlier would only delay the answers the index waits for. Bounded, so that health
-// endpoints are served even while the lists keep failing.
-await Promise.race([indexStarted, sleep(1000)]);
+// The HTTPS side loads while the index's repositories derive their keys (or once the first
+// refresh is done, when there was no password to read): loading it earlier would only delay the
+// answers the index waits for. Bounded, so that health endpoints are served even while the lists
+// keep failing.
+await Promise.race([firstSecret.promise, indexReady, sleep(1000)]);
 const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
   import("./app.ts"),
   import("./authn.ts"),

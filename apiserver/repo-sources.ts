@@ -12,6 +12,7 @@ import { localBackend } from "../restic/backend.ts";
 import type { Backend } from "../restic/backend.ts";
 import { cacheFilesOf, sweepCacheDir } from "../restic/cache-sweep.ts";
 import { isResticRepoError } from "../restic/errors.ts";
+import type { DecodePool } from "../restic/decode-pool.ts";
 import { openRepository } from "../restic/repository.ts";
 import type { Repository } from "../restic/repository.ts";
 import { policyKey } from "./types.ts";
@@ -60,6 +61,8 @@ export interface RepoSourcesDeps {
    * file again. Unset: snapshots are cached in memory only.
    */
   readonly cacheDir?: string;
+  /** Worker threads for key derivations and large listings (restic/decode-pool.ts); default: the reader's own. */
+  readonly decodePool?: DecodePool;
   /** For the hourly sweep of `cacheDir` (files of repositories no longer served); default Date.now. */
   readonly clock?: { now(): number };
   readonly log: Logger;
@@ -174,7 +177,8 @@ export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
     closeBackend(existing?.backend);
     const backend = Promise.resolve().then(() => deps.backend(target));
     const cache = deps.cacheDir === undefined ? {} : { cacheDir: deps.cacheDir };
-    const repo = backend.then((b) => openRepository({ backend: b, password, snapshotCache: new Map(), ...cache, log: deps.log }));
+    const pool = deps.decodePool === undefined ? {} : { decodePool: deps.decodePool };
+    const repo = backend.then((b) => openRepository({ backend: b, password, snapshotCache: new Map(), ...cache, ...pool, log: deps.log }));
     handles.set(key, { signature, repo, backend });
     return repo;
   }
