@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LABELS } from "../api/group.ts";
 import { Snapshot } from "../api/snapshot.ts";
-import { groupSnapshots, kubeTime, phaseOf, stableUid } from "./grouping.ts";
+import { groupSnapshots } from "./grouping.ts";
+import { kubeTime, kubeTimeOf, phaseOf, stableUid } from "./snapshot-object.ts";
 import { hexId, resticSnap } from "./test-fixtures.ts";
 import type { RunInfo } from "./types.ts";
 
@@ -119,6 +120,18 @@ test("UIDs are stable UUIDv5-shaped and differ per repository and run", () => {
 
 test("kubeTime prints whole seconds in UTC", () => {
   assert.equal(kubeTime(Date.parse("2025-01-02T03:04:05.987Z")), "2025-01-02T03:04:05Z");
+});
+
+test("kubeTimeOf a restic time equals kubeTime of its parsed time", async (t) => {
+  const times = [
+    "2025-01-02T03:04:05Z",
+    "2025-01-02T03:04:05.987654321Z",
+    "2025-01-02T03:04:05.5+01:00",
+    "2025-01-02T00:30:00-02:30",
+    "0001-01-01T00:00:00Z",
+    "2024-02-29T23:59:59.999999999Z",
+  ];
+  for (const time of times) await t.test(time, () => assert.equal(kubeTimeOf(time), kubeTime(Date.parse(time))));
 });
 
 test("groupSnapshots reuses an earlier group whose inputs are unchanged", async (t) => {

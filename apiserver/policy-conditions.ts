@@ -8,7 +8,7 @@
  */
 import type { Condition } from "../api/meta.ts";
 import type { Logger } from "../kube/log.ts";
-import { kubeTime } from "./grouping.ts";
+import { kubeTime } from "./snapshot-object.ts";
 import type { ListedEvent } from "./index.ts";
 import { policyKey } from "./types.ts";
 import type { Clock, PolicyRef, SourceFailure } from "./types.ts";
