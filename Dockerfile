@@ -18,5 +18,12 @@ COPY certs ./certs
 COPY restic ./restic
 COPY webhook ./webhook
 COPY apiserver ./apiserver
+COPY scripts/warm-compile-cache.ts ./scripts/
+# Node's compile cache (every module's type-stripped source and V8 code cache), built once here
+# as the user the pods run as: a new pod starts without stripping types and compiling from
+# scratch, in its main thread and in each worker. Read-only at run time.
+ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
+RUN mkdir -p "$NODE_COMPILE_CACHE" && chown 65532:65532 "$NODE_COMPILE_CACHE"
 USER 65532:65532
+RUN node scripts/warm-compile-cache.ts
 ENTRYPOINT ["node"]

@@ -204,3 +204,55 @@ test("onListed: told every listing's outcome, not a gone policy's", async () => 
   await index.refresh("shop/db");
   assert.deepEqual(seen.sort(), ["db:WrongPassword:0", "web:ok:1", "web:ok:1"]);
 });
+
+test("a first listing stores its Complete groups while it is read, the others at its end", async () => {
+  const { sources, runs, index, events } = setup();
+  sources.batchSize = 1;
+  const seen: string[][] = [];
+  sources.betweenBatches = async () => void seen.push(index.list().map((r) => r.object.metadata.name ?? ""));
+  sources.set(web, [
+    resticSnap({ id: hexId("a1"), run: "r1", pvc: "data" }),
+    resticSnap({ id: hexId("c0ffee") }),
+    resticSnap({ id: hexId("b1"), run: "r1", pvc: "logs" }),
+    resticSnap({ id: hexId("d1"), run: "r2", pvc: "data" }),
+  ]);
+  runs.set(web, "r1", { phase: "Succeeded", volumes: [{ pvc: "data" }, { pvc: "logs" }] });
+  runs.set(web, "r2", { phase: "Succeeded", volumes: [{ pvc: "data" }, { pvc: "logs" }] });
+  await index.refreshAll();
+  assert.deepEqual(seen, [[], ["web-c0ffee00"], ["r1", "web-c0ffee00"], ["r1", "web-c0ffee00"]], "r1 once both volumes are read; r2 (Partial) only at the end");
+  assert.deepEqual(
+    index.list().map((r) => [r.object.metadata.name, r.object.status.phase]),
+    [["r1", "Complete"], ["r2", "Partial"], ["web-c0ffee00", "Complete"]],
+  );
+  assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name]), [["ADDED", "web-c0ffee00"], ["ADDED", "r1"], ["ADDED", "r2"]], "nothing is announced twice");
+});
+
+test("a first listing read in batches ends with the rows of one read at once", async () => {
+  const snaps = Array.from({ length: 40 }, (_, i) => resticSnap({ id: hexId((i + 16).toString(16)), run: `r${i % 13}`, pvc: `p${i % 3}`, time: `2025-01-0${1 + (i % 9)}T00:00:00Z` }));
+  const rowsOf = async (batchSize: number | undefined): Promise<unknown[]> => {
+    const { sources, runs, index } = setup();
+    sources.batchSize = batchSize;
+    sources.set(web, snaps);
+    for (let r = 0; r < 13; r++) runs.set(web, `r${r}`, { phase: r % 2 === 0 ? "Succeeded" : "Running", volumes: [{ pvc: "p0" }, { pvc: "p1" }, { pvc: "p2" }] });
+    await index.refreshAll();
+    return index.list().map((row) => ({ ...row.object, metadata: { ...row.object.metadata, resourceVersion: "" } }));
+  };
+  const whole = await rowsOf(undefined);
+  for (const size of [1, 7, 40]) assert.deepEqual(await rowsOf(size), whole, `batches of ${size}`);
+});
+
+test("a first listing's batches wait for the policy's BackupRuns", async () => {
+  const { sources, runs, index, events } = setup();
+  let release: () => void = () => undefined;
+  const lookup = runs.runs.bind(runs);
+  runs.runs = async (p) => {
+    await new Promise<void>((resolve) => (release = resolve));
+    return lookup(p);
+  };
+  sources.batchSize = 1;
+  sources.betweenBatches = async () => release();
+  sources.set(web, [resticSnap({ id: hexId("a1"), run: "r1", pvc: "data" })]);
+  runs.set(web, "r1", { phase: "Running", volumes: [{ pvc: "data" }] });
+  await index.refreshAll();
+  assert.deepEqual(events.map((e) => [e.type, e.object.status.phase]), [["ADDED", "InProgress"]], "grouped with the run's status, never without it");
+});

@@ -4,82 +4,21 @@
  * keeps its last good rows and records the problem; it never breaks the others.
  * @module
  */
-import type { Snapshot } from "../api/snapshot.ts";
-import type { Logger } from "../kube/log.ts";
 import { createEventLog } from "./events.ts";
 import type { EventLog, IndexEvent } from "./events.ts";
+import type { FirstListing } from "./first-listing.ts";
+import { startFirstListing } from "./first-listing.ts";
 import { groupSnapshots } from "./grouping.ts";
 import type { LogicalSnapshot } from "./grouping.ts";
 import { createPolicyStore } from "./policy-store.ts";
 import type { PolicyState, PolicyStore, StoredSnapshot } from "./policy-store.ts";
 import { parsePolicyKey, policyKey } from "./types.ts";
-import type { Clock, Every, PolicyRef, RunStatusLookup, SnapshotReadError, SnapshotSources, SourceFailure } from "./types.ts";
+import type { PolicyRef, RunInfo, SourceFailure, SourceResult } from "./types.ts";
+
+import type { DeleteOutcome, DeleteRequest, IndexDeps, ListedEvent, PolicyProblem, SnapshotIndex } from "./index-types.ts";
 
 export type { StoredSnapshot } from "./policy-store.ts";
-
-export interface IndexDeps {
-  readonly sources: SnapshotSources;
-  readonly runs: RunStatusLookup;
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** Timer for the periodic refresh; without it, only start()'s first refresh and refresh() run. */
-  readonly every?: Every;
-  readonly refreshIntervalMs?: number;
-  readonly eventCapacity?: number;
-  /** Repository listings at once, over all refreshes (default 4). */
-  readonly concurrency?: number;
-  /** Told after every listing of a policy's repository (not when the policy is gone). */
-  readonly onListed?: (e: ListedEvent) => void;
-}
-
-/** The outcome of one listing: `problem` set when the repository could not be listed. */
-export interface ListedEvent {
-  readonly policy: PolicyRef;
-  readonly problem?: SourceFailure;
-  /** Snapshot files that could not be read (the others were listed). */
-  readonly unreadable: readonly SnapshotReadError[];
-}
-
-/** A degraded policy (or, with policy undefined, the policy catalogue itself). */
-export interface PolicyProblem {
-  readonly policy?: PolicyRef;
-  readonly reason: string;
-  readonly message: string;
-}
-
-export interface DeleteRequest {
-  readonly dryRun: boolean;
-  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
-}
-
-export type DeleteOutcome =
-  | { readonly outcome: "Deleted"; readonly object: Snapshot }
-  | { readonly outcome: "NotFound" }
-  | { readonly outcome: "Conflict"; readonly message: string };
-
-export interface SnapshotIndex {
-  /** Re-reads one policy's repository (`namespace/name`); concurrent calls coalesce. */
-  refresh(key: string): Promise<void>;
-  /** Re-lists the policies, drops the gone ones and refreshes every repository. */
-  refreshAll(): Promise<void>;
-  /** First refreshAll now, then every refreshIntervalMs. */
-  start(): void;
-  stop(): void;
-  /** True once the first refreshAll finished (successfully or not). */
-  ready(): boolean;
-  resourceVersion(): number;
-  /** Sorted by namespace, then name. */
-  list(namespace?: string): readonly StoredSnapshot[];
-  get(namespace: string, name: string): StoredSnapshot | undefined;
-  problems(namespace?: string): readonly PolicyProblem[];
-  /** Events after `rv`; "expired" when the buffer no longer reaches back that far. */
-  eventsSince(rv: number): readonly IndexEvent[] | "expired";
-  oldestResourceVersion(): number;
-  /** Listens to every change; returns the unsubscribe function. */
-  subscribe(listener: (e: IndexEvent) => void): () => void;
-  /** Forgets the restic snapshots of one logical Snapshot, then emits DELETED. */
-  delete(namespace: string, name: string, req: DeleteRequest): Promise<DeleteOutcome>;
-}
+export type { DeleteOutcome, DeleteRequest, IndexDeps, ListedEvent, PolicyProblem, SnapshotIndex } from "./index-types.ts";
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -100,6 +39,12 @@ function semaphore(width: number): <T>(fn: () => Promise<T>) => Promise<T> {
       else active--;
     }
   };
+}
+
+/** A successful listing and the BackupRuns it is grouped with. */
+interface Listing {
+  readonly result: Extract<SourceResult, { ok: true }>;
+  readonly runs: ReadonlyMap<string, RunInfo>;
 }
 
 function preconditionFailure(stored: StoredSnapshot, req: DeleteRequest): string | undefined {
@@ -136,27 +81,38 @@ class Index implements SnapshotIndex {
   }
 
   private async listOnce(st: PolicyState): Promise<void> {
-    const ref = st.ref;
     const started = this.deps.clock.now();
+    const runsLookup = this.deps.runs.runs(st.ref);
+    runsLookup.catch(() => undefined);
+    const first = st.fingerprint === "" && st.rows.size === 0 ? this.firstListing(st) : undefined;
+    if (first !== undefined) void runsLookup.then((r) => first.setRuns(r), () => undefined);
+    const listing = await this.fetch(st, runsLookup, first);
+    if (listing !== undefined && !st.dropped) this.applyListing(st, listing, { first, started });
+  }
+
+  /** The listing and the policy's BackupRuns; undefined (and the policy degraded) when either fails. */
+  private async fetch(st: PolicyState, runsLookup: Promise<ReadonlyMap<string, RunInfo>>, first: FirstListing | undefined): Promise<Listing | undefined> {
     let result;
     try {
-      result = await this.deps.sources.list(ref);
+      result = await this.deps.sources.list(st.ref, first?.onBatch);
     } catch (err) {
       result = { ok: false as const, error: { reason: "ListFailed", message: errorMessage(err) } };
     }
-    if (!result.ok) return this.failed(st, result.error);
-    let runs;
+    if (!result.ok) return void this.failed(st, result.error);
     try {
-      runs = await this.deps.runs.runs(ref);
+      return { result, runs: await runsLookup };
     } catch (err) {
-      return this.failed(st, { reason: "RunLookupFailed", message: `cannot read the BackupRuns of policy ${policyKey(ref)}: ${errorMessage(err)}` });
+      return void this.failed(st, { reason: "RunLookupFailed", message: `cannot read the BackupRuns of policy ${policyKey(st.ref)}: ${errorMessage(err)}` });
     }
+  }
+
+  private applyListing(st: PolicyState, { result, runs }: Listing, at: { first: FirstListing | undefined; started: number }): void {
+    const ref = st.ref;
     if (st.forgotten.size > 0) {
       const live = new Set(result.snapshots.map((s) => s.id));
       for (const id of st.forgotten) if (!live.has(id)) st.forgotten.delete(id);
     }
     const snapshots = st.forgotten.size === 0 ? result.snapshots : result.snapshots.filter((s) => !st.forgotten.has(s.id));
-    if (st.dropped) return;
     st.problem = undefined;
     st.readErrors = result.errors;
     this.tell({ policy: ref, unreadable: result.errors });
@@ -166,11 +122,26 @@ class Index implements SnapshotIndex {
     const fingerprint = `${result.repositoryId}\n${snapshots.map((s) => s.id).join(",")}\n${JSON.stringify([...runs].sort(([a], [b]) => (a < b ? -1 : 1)))}`;
     if (fingerprint === st.fingerprint) return;
     const listed = this.deps.clock.now();
-    const groups: LogicalSnapshot[] = groupSnapshots({ policy: ref, repositoryId: result.repositoryId, snapshots, runs, previous: st.rows });
+    at.first?.setRuns(runs);
+    const streamed = at.first?.groups({ repositoryId: result.repositoryId, count: result.snapshots.length }, runs);
+    const groups: LogicalSnapshot[] = streamed ?? groupSnapshots({ policy: ref, repositoryId: result.repositoryId, snapshots, runs, previous: st.rows });
     this.store.apply(st, groups);
     st.fingerprint = fingerprint;
-    const timing = { listMs: listed - started, groupMs: this.deps.clock.now() - listed };
-    this.deps.log.debug({ policy: policyKey(ref), snapshots: snapshots.length, objects: groups.length, ...timing }, "snapshot repository listed");
+    const timing = { listMs: listed - at.started, groupMs: this.deps.clock.now() - listed };
+    this.deps.log.debug({ policy: policyKey(ref), snapshots: snapshots.length, objects: groups.length, streamed: streamed !== undefined, ...timing }, "snapshot repository listed");
+  }
+
+  /** A first listing whose Complete groups are stored batch by batch (first-listing.ts). */
+  private firstListing(st: PolicyState): FirstListing {
+    return startFirstListing({
+      policy: st.ref,
+      forgotten: st.forgotten,
+      store: (groups) => {
+        if (st.dropped) return;
+        const objects = this.store.upsert(st, groups);
+        this.deps.onStored?.(objects);
+      },
+    });
   }
 
   private failed(st: PolicyState, error: SourceFailure): void {

@@ -51,7 +51,7 @@ const decodePool = createDecodePool({ size: defaultPoolSize() });
 decodePool.prestart();
 
 // The index's own modules load while those requests are in flight.
-const { createSnapshotIndex } = await import("./index.ts");
+const [{ createSnapshotIndex }, { KUBECTL_TABLE, prerenderRows }] = await Promise.all([import("./index.ts"), import("./render.ts")]);
 const clock = realClock;
 
 // The first password Secret read is when the repositories start deriving their keys (scrypt,
@@ -84,6 +84,9 @@ const index = createSnapshotIndex({
   refreshIntervalMs: config.refreshIntervalMs,
   concurrency: config.concurrency,
   onListed: (e) => conditions.observe(e),
+  // A cold listing's rows are rendered for kubectl's Table as they are stored, while the rest of
+  // the repository is still being read, rather than on the first request.
+  onStored: (objects) => prerenderRows(objects, KUBECTL_TABLE, clock.now()),
 });
 
 const refresh = (key: string): void => void index.refresh(key);

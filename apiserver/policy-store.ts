@@ -47,6 +47,8 @@ export interface PolicyStore {
   drop(key: string): void;
   /** Replaces a policy's rows, emitting ADDED/MODIFIED/DELETED for the differences. */
   apply(st: PolicyState, groups: readonly LogicalSnapshot[]): void;
+  /** Adds or replaces some of a policy's rows (the others stay), emitting ADDED/MODIFIED; returns the rows' objects. */
+  upsert(st: PolicyState, groups: readonly LogicalSnapshot[]): Snapshot[];
   /** Removes one row and emits DELETED; returns the deleted state. */
   removeRow(st: PolicyState, name: string): Snapshot | undefined;
   list(namespace?: string): readonly StoredSnapshot[];
@@ -132,30 +134,43 @@ class Store implements PolicyStore {
     this.emit([...st.rows.values()].map((row) => this.event("DELETED", row.object)));
   }
 
+  /** The row of `g`, given the policy's current one of that name; an event when it changed. */
+  private row(st: PolicyState, g: LogicalSnapshot, old: StoredSnapshot | undefined): { row: StoredSnapshot; event?: IndexEvent } {
+    if (old !== undefined && old.sig === g.sig) return { row: old };
+    // Other inputs may still build the same object (e.g. a run's status changed in a field this
+    // snapshot does not show): no event then.
+    if (old !== undefined && sameContent(old.object, g.object)) return { row: { ...old, resticIds: g.resticIds, sig: g.sig } };
+    const name = g.object.metadata.name ?? "";
+    const event = this.event(old === undefined ? "ADDED" : "MODIFIED", g.object, old?.object);
+    return { row: { object: event.object, policyKey: policyKey(st.ref), resticIds: g.resticIds, key: sortKey(st.ref.namespace, name), sig: g.sig }, event };
+  }
+
   apply(st: PolicyState, groups: readonly LogicalSnapshot[]): void {
     const next = new Map<string, StoredSnapshot>();
     const pending: IndexEvent[] = [];
-    const pk = policyKey(st.ref);
     for (const g of groups) {
       const name = g.object.metadata.name ?? "";
-      const old = st.rows.get(name);
-      if (old !== undefined && old.sig === g.sig) {
-        next.set(name, old);
-        continue;
-      }
-      // Other inputs may still build the same object (e.g. a run's status changed in a field this
-      // snapshot does not show): no event then.
-      if (old !== undefined && sameContent(old.object, g.object)) {
-        next.set(name, { ...old, resticIds: g.resticIds, sig: g.sig });
-        continue;
-      }
-      const e = this.event(old === undefined ? "ADDED" : "MODIFIED", g.object, old?.object);
-      next.set(name, { object: e.object, policyKey: pk, resticIds: g.resticIds, key: sortKey(st.ref.namespace, name), sig: g.sig });
-      pending.push(e);
+      const { row, event } = this.row(st, g, st.rows.get(name));
+      next.set(name, row);
+      if (event !== undefined) pending.push(event);
     }
     for (const [name, old] of st.rows) if (!next.has(name)) pending.push(this.event("DELETED", old.object));
     st.rows = next;
     this.emit(pending);
+  }
+
+  upsert(st: PolicyState, groups: readonly LogicalSnapshot[]): Snapshot[] {
+    const pending: IndexEvent[] = [];
+    const objects: Snapshot[] = [];
+    for (const g of groups) {
+      const name = g.object.metadata.name ?? "";
+      const { row, event } = this.row(st, g, st.rows.get(name));
+      st.rows.set(name, row);
+      objects.push(row.object);
+      if (event !== undefined) pending.push(event);
+    }
+    this.emit(pending);
+    return objects;
   }
 
   removeRow(st: PolicyState, name: string): Snapshot | undefined {

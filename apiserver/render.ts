@@ -146,6 +146,23 @@ function pushRow(out: Buffer[], s: Snapshot, form: TableForm, at: RowContext): v
   out.push(r.head, ageBuffer(at.ages, r.created), tail);
 }
 
+/** The Table kubectl asks for by default: meta.k8s.io/v1, each row's object as PartialObjectMetadata. */
+export const KUBECTL_TABLE: TableForm = { kind: "table", version: "v1", include: "Metadata" };
+
+/**
+ * Renders the Table rows of `items` in `form` ahead of the first request that needs them (kept
+ * beside each object, as a request would keep them): e.g. while a cold listing is still being
+ * read, so that its first `kubectl get` only assembles the rows.
+ */
+export function prerenderRows(items: readonly Snapshot[], form: TableForm, now: number): void {
+  const at: RowContext = { ages: newAges(now), variant: `${form.include}/${form.version}` };
+  const sink: Buffer[] = [];
+  for (const s of items) {
+    pushRow(sink, s, form, at);
+    sink.length = 0;
+  }
+}
+
 export interface TableBody {
   readonly now: number;
   /** Watch events after the first omit the column definitions (kubectl reuses the last ones). */

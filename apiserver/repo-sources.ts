@@ -196,10 +196,10 @@ export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
       maybeSweep();
       return refs;
     },
-    async list(ref): Promise<SourceResult> {
+    async list(ref, onBatch): Promise<SourceResult> {
       try {
         const repo = await repository(ref);
-        const listing = await repo.listSnapshots();
+        const listing = await repo.listSnapshots(onBatch === undefined ? undefined : (snapshots) => onBatch({ repositoryId: repo.id, snapshots }));
         return { ok: true, repositoryId: repo.id, snapshots: listing.snapshots, errors: listing.errors };
       } catch (err) {
         drop(ref);

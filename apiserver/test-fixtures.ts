@@ -7,7 +7,7 @@
 import type { AccessReviewer, SubjectAccessReviewSpec, SubjectAccessReviewStatus, TokenReviewer, TokenReviewStatus } from "./auth-types.ts";
 import { createLogger } from "../kube/log.ts";
 import type { Logger } from "../kube/log.ts";
-import type { After, Clock, PolicyRef, ResticSnapshotLike, RunInfo, RunStatusLookup, SnapshotReadError, SnapshotSources, SourceResult } from "./types.ts";
+import type { After, Clock, PolicyRef, ResticSnapshotLike, RunInfo, RunStatusLookup, SnapshotReadError, SnapshotSources, SourceBatch, SourceResult } from "./types.ts";
 import { policyKey } from "./types.ts";
 
 export const silentLog: Logger = createLogger({ name: "apiserver-test", level: "silent" });
@@ -89,6 +89,9 @@ export class MemorySources implements SnapshotSources {
   readonly forgotten: string[] = [];
   policiesFailure: string | undefined;
   forgetFailure: string | undefined;
+  /** Set: list tells its snapshots in batches of this size, awaiting `betweenBatches` after each. */
+  batchSize: number | undefined;
+  betweenBatches: () => Promise<void> = async () => undefined;
 
   set(policy: PolicyRef, snapshots: ResticSnapshotLike[], errors: SnapshotReadError[] = []): void {
     this.repos.set(policyKey(policy), { repositoryId: `repo-${policy.name}`, snapshots, errors });
@@ -110,10 +113,15 @@ export class MemorySources implements SnapshotSources {
     });
   }
 
-  async list(policy: PolicyRef): Promise<SourceResult> {
+  async list(policy: PolicyRef, onBatch?: (batch: SourceBatch) => void): Promise<SourceResult> {
     const repo = this.repos.get(policyKey(policy));
     if (repo === undefined) return { ok: false, error: { reason: "PolicyNotFound", message: `BackupPolicy ${policyKey(policy)} not found` } };
     if ("failure" in repo) return { ok: false, error: repo.failure };
+    const size = this.batchSize;
+    for (let i = 0; onBatch !== undefined && size !== undefined && i < repo.snapshots.length; i += size) {
+      onBatch({ repositoryId: repo.repositoryId, snapshots: repo.snapshots.slice(i, i + size) });
+      await this.betweenBatches();
+    }
     return { ok: true, repositoryId: repo.repositoryId, snapshots: [...repo.snapshots], errors: repo.errors };
   }
 

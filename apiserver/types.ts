@@ -63,12 +63,22 @@ export type SourceResult =
     }
   | { readonly ok: false; readonly error: SourceFailure };
 
+/** Some of a listing's snapshots, told while the listing goes on. */
+export interface SourceBatch {
+  readonly repositoryId: string;
+  readonly snapshots: readonly ResticSnapshotLike[];
+}
+
 /** The restic repositories of every BackupPolicy. */
 export interface SnapshotSources {
   /** Every BackupPolicy that has a repository. Rejects when the policies cannot be listed. */
   policies(): Promise<readonly PolicyRef[]>;
-  /** Lists one policy's repository. Should not reject; a rejection counts as a failure. */
-  list(policy: PolicyRef): Promise<SourceResult>;
+  /**
+   * Lists one policy's repository. Should not reject; a rejection counts as a failure. A source
+   * may tell `onBatch` the snapshots as it reads them (each listed snapshot once, before it
+   * resolves), so that a long first listing can be shown as it goes; it need not.
+   */
+  list(policy: PolicyRef, onBatch?: (batch: SourceBatch) => void): Promise<SourceResult>;
   /** Forgets one restic snapshot (no prune). Resolves when it is gone or was already gone. */
   forget(policy: PolicyRef, resticId: string): Promise<void>;
 }

@@ -9,12 +9,13 @@
  *   answered from a kept body (valid while no AGE cell changes), so the whole list is also
  *   measured with a label selector every row matches, which is assembled anew each time;
  * - cold: a new server process (apiserver/main.ts), from spawn to the first complete list it
- *   serves: as a pod's first start (no caches), and as the Deployment runs it, with
- *   SNAPSHOT_CACHE_DIR and NODE_COMPILE_CACHE on a directory an earlier start filled (a
- *   restarted container keeps its emptyDir); and a minimal process with the same index, restic
- *   adapter and Table code but no Kubernetes (policy, storage and password given), from spawn to
- *   the rendered Table;
- * - `restic snapshots --json --no-lock` on the same repository (no cache, and a warm cache);
+ *   serves: a new pod from the image (Node's compile cache built with the image, nothing else),
+ *   a restarted container (its emptyDir also keeps the snapshot cache and stored keys), and a
+ *   process with no caches at all; and a minimal process with the same index, restic adapter and
+ *   Table code but no Kubernetes (policy, storage and password given), from spawn to the
+ *   rendered Table;
+ * - `restic snapshots --json --no-lock` on the same repository (no cache, and its own warm
+ *   cache), interleaved run by run with the cold starts;
  * - fresh: from the BackupRun status patch (Succeeded) to the new Snapshot's watch event
  *   through kube-apiserver.
  *
@@ -23,8 +24,8 @@
  * Prints a markdown table on stdout; progress on stderr.
  * @module
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -137,12 +138,29 @@ interface Launcher {
 }
 
 /**
- * Server processes configured as manifests/deploy runs them: the env's own server settings plus
- * SNAPSHOT_CACHE_DIR and NODE_COMPILE_CACHE under one cache directory (the pod's emptyDir).
+ * Server processes as the image runs them (Dockerfile): NODE_COMPILE_CACHE filled at build time
+ * by scripts/warm-compile-cache.ts and read-only, so each process gets its own fresh copy of
+ * `compiled`; with `snapshotCacheDir`, as a restarted container whose emptyDir keeps the
+ * snapshot cache and stored keys of the earlier starts.
  */
-function deployedLauncher(env: SnapshotEnv, cacheDir: string): Launcher {
-  const caches = { SNAPSHOT_CACHE_DIR: join(cacheDir, "snapshots"), NODE_COMPILE_CACHE: join(cacheDir, "node-compile-cache") };
-  return { caPem: env.caPem, spawn: ({ port, name }) => env.spawnServer({ port, name, env: caches }) };
+function imageLauncher(env: SnapshotEnv, compiled: string, snapshotCacheDir?: string): Launcher {
+  let n = 0;
+  return {
+    caPem: env.caPem,
+    spawn: ({ port, name }) => {
+      const copy = `${compiled}-run-${n++}`;
+      rmSync(copy, { recursive: true, force: true });
+      cpSync(compiled, copy, { recursive: true });
+      const caches = { NODE_COMPILE_CACHE: copy, ...(snapshotCacheDir === undefined ? {} : { SNAPSHOT_CACHE_DIR: snapshotCacheDir }) };
+      return env.spawnServer({ port, name, env: caches });
+    },
+  };
+}
+
+/** What the image build does: every module's compile cache in `dir`. */
+function buildCompileCache(dir: string): void {
+  const done = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/warm-compile-cache.ts", import.meta.url))], { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: "inherit" });
+  if (done.status !== 0) throw new Error(`bench: scripts/warm-compile-cache.ts exited ${done.status}`);
 }
 
 /**
@@ -228,16 +246,37 @@ function timedRestic(args: readonly string[]): Promise<number> {
   });
 }
 
-async function measureRestic(repo: ResticCliOptions, runs: number): Promise<{ noCache: number; cached: number }> {
-  const noCache: number[] = [];
-  const cached: number[] = [];
-  const cacheDir = `${repo.repo}-restic-cache`;
-  await timedRestic(["-r", repo.repo, "--cache-dir", cacheDir, "snapshots", "--json", "--no-lock"]);
-  for (let i = 0; i < runs; i++) {
-    noCache.push(await timedRestic(["-r", repo.repo, "--no-cache", "snapshots", "--json", "--no-lock"]));
-    cached.push(await timedRestic(["-r", repo.repo, "--cache-dir", cacheDir, "snapshots", "--json", "--no-lock"]));
+interface ColdRuns {
+  /** A new pod from the image: compile cache from the build, no snapshot cache, no stored key. */
+  readonly image: number[];
+  /** A restarted container: the image's compile cache plus the emptyDir's snapshot cache and stored keys. */
+  readonly restarted: number[];
+  /** No caches at all: Node strips types and compiles every module. */
+  readonly bare: number[];
+  readonly resticNoCache: number[];
+  readonly resticCached: number[];
+}
+
+/** Every cold variant once per run, interleaved with restic, so that the machine's drift touches all alike. */
+async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: string; count: number }, runs: number): Promise<ColdRuns> {
+  const compiled = join(env.dir, "image-compile-cache");
+  buildCompileCache(compiled);
+  const image = imageLauncher(env, compiled);
+  const restarted = imageLauncher(env, compiled, join(env.dir, `bench-cache-${at.count}`));
+  const bare = { caPem: env.caPem, spawn: env.spawnServer };
+  const resticCache = `${repo.repo}-restic-cache`;
+  const resticArgs = (cache: string[]): string[] => ["-r", repo.repo, ...cache, "snapshots", "--json", "--no-lock"];
+  await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-prime` });
+  await timedRestic(resticArgs(["--cache-dir", resticCache]));
+  const out: ColdRuns = { image: [], restarted: [], bare: [], resticNoCache: [], resticCached: [] };
+  for (let r = 0; r < runs; r++) {
+    out.image.push(await coldStart(env, image, { ...at, name: `cold-image-${at.count}-${r}` }));
+    out.resticNoCache.push(await timedRestic(resticArgs(["--no-cache"])));
+    out.restarted.push(await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-${r}` }));
+    out.resticCached.push(await timedRestic(resticArgs(["--cache-dir", resticCache])));
+    out.bare.push(await coldStart(env, bare, { ...at, name: `cold-bare-${at.count}-${r}` }));
   }
-  return { noCache: quantile(noCache, 0.5), cached: quantile(cached, 0.5) };
+  return out;
 }
 
 /** Resolves when a watch frame for `name` with phase Complete arrives through kube-apiserver. */
@@ -299,21 +338,14 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise
   try {
     await waitFor(async () => (await allPages(client, ns)).rows === count, { what: `the server listing ${count} snapshots`, timeoutMs: 300_000, intervalMs: 200 });
     const warm = await measureWarm(client, { ns, policy }, count, o.iterations);
-    const cold: number[] = [];
-    const fresh = { caPem: env.caPem, spawn: env.spawnServer };
-    for (let r = 0; r < o.runs; r++) cold.push(await coldStart(env, fresh, { ns, count, name: `cold-${count}-${r}` }));
-    const deployed = deployedLauncher(env, join(env.dir, `bench-cache-${count}`));
-    await coldStart(env, deployed, { ns, count, name: `cold-deployed-${count}-prime` });
-    const cached: number[] = [];
-    for (let r = 0; r < o.runs; r++) cached.push(await coldStart(env, deployed, { ns, count, name: `cold-deployed-${count}-${r}` }));
+    const cold = await measureCold(env, repo, { ns, count }, o.runs);
     const minimal: number[] = [];
     for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, policy, ns, count));
-    const restic = await measureRestic(repo, o.runs);
     const visible: number[] = [];
     for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
     const runs = (xs: readonly number[]): string => `${ms(quantile(xs, 0.5))} (${xs.map(ms).join(", ")})`;
-    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold)} | ${runs(cached)} | ${runs(minimal)} | ${ms(restic.noCache)} / ${ms(restic.cached)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
+    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold.image)} | ${runs(cold.restarted)} | ${runs(cold.bare)} | ${runs(minimal)} | ${runs(cold.resticNoCache)} / ${runs(cold.resticCached)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
   } finally {
     client.close();
   }
@@ -344,8 +376,8 @@ async function main(): Promise<void> {
     [
       `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
       "",
-      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new main.ts → first full list, median (runs) | cold, as deployed (snapshot + compile caches kept), median (runs) | cold: minimal process (index + reader + Table, no Kubernetes), median (runs) | `restic snapshots --json --no-lock`: no cache / warm cache | new snapshot in a watch after the run's status patch: median / max |",
-      "|---|---|---|---|---|---|---|---|---|---|",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its compile cache; no snapshot cache, no stored key) → first full list, median (runs) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (Node compiles every module) | cold: minimal process (index + reader + Table, no Kubernetes), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
       ...lines,
       "",
     ].join("\n"),

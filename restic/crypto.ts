@@ -5,7 +5,7 @@
  */
 import { createCipheriv, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import type { Cipheriv } from "node:crypto";
-import { poly1305 } from "@noble/ciphers/_poly1305.js";
+import { poly1305 } from "./poly1305.ts";
 import type { RomixLane, ScryptInput } from "./scrypt.ts";
 import { scryptInLanes } from "./scrypt.ts";
 

@@ -97,6 +97,28 @@ describe(`large listings (≥ ${POOL_MIN_FILES} files) give the same result on e
   });
 });
 
+describe("a listing's batches", () => {
+  const cases: { name: string; pool: () => DecodePool | null }[] = [
+    { name: "inline", pool: () => null },
+    { name: "in the decode pool", pool: () => pool },
+    { name: "after a worker failure", pool: () => failingPool },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: tell every listed snapshot once, the first listing as it is read, a second in one batch`, async () => {
+      const { files } = bigRepoFiles();
+      const repo = await openRepository({ backend: memoryBackend(files), password, keyCache, decodePool: c.pool() });
+      const told: string[][] = [];
+      const first = await repo.listSnapshots((batch) => told.push(batch.map((s) => s.id)));
+      assert.ok(told.length > 1, "several batches");
+      assert.deepEqual(told.flat().sort(), first.snapshots.map((s) => s.id).sort());
+      told.length = 0;
+      const second = await repo.listSnapshots((batch) => told.push(batch.map((s) => s.id)));
+      assert.equal(told.length, 1, "all cached: one batch");
+      assert.deepEqual(told.flat().sort(), second.snapshots.map((s) => s.id).sort());
+    });
+  }
+});
+
 describe("decode pool", () => {
   const ctx = { repository: "memory:pool", key, version: 2 as const };
   it("decodes like decodeSnapshotFiles and keeps working after close", async () => {

@@ -40,15 +40,23 @@ export interface Loaded {
   readonly errors: SnapshotFileError[];
 }
 
-/** Loads `snapshots/<id>` for every id. Files gone since the listing are skipped; storage failures are thrown. */
-export async function loadSnapshots(opts: LoadOptions, ids: readonly string[]): Promise<Loaded> {
+/** Told the snapshots of each batch as it is decoded, before the whole load resolves. */
+export type OnSnapshots = (snapshots: readonly ResticSnapshot[]) => void;
+
+/**
+ * Loads `snapshots/<id>` for every id. Files gone since the listing are skipped; storage failures
+ * are thrown. `onBatch` sees every loaded snapshot once, batch by batch, as the batches finish.
+ */
+export async function loadSnapshots(opts: LoadOptions, ids: readonly string[], onBatch?: OnSnapshots): Promise<Loaded> {
   const pool = ids.length >= POOL_MIN_FILES ? opts.pool : undefined;
   const root = localRootOf(opts.backend);
   const out: Loaded = { snapshots: [], errors: [] };
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += BATCH_SIZE) batches.push(ids.slice(i, i + BATCH_SIZE));
   const workersRead = pool !== undefined && root !== undefined;
-  await mapLimit(batches, workersRead ? 2 * pool.size : BATCHES_IN_FLIGHT, async (batch) => {
+  // Workers that read the files themselves get every batch at once: each keeps working through
+  // its queue while this thread takes in (and the caller groups) the batches already done.
+  await mapLimit(batches, workersRead ? batches.length : BATCHES_IN_FLIGHT, async (batch) => {
     const outcomes = workersRead ? await inWorkers(opts, pool, root, batch) : await viaBackend(opts, pool, batch);
     const got: Loaded = { snapshots: [], errors: [] };
     for (const o of outcomes) {
@@ -60,6 +68,7 @@ export async function loadSnapshots(opts: LoadOptions, ids: readonly string[]): 
     // every sort key computed, instead of doing all of it after the last batch.
     out.snapshots.push(...got.snapshots.sort(compareSnapshots));
     out.errors.push(...got.errors);
+    if (got.snapshots.length > 0) onBatch?.(got.snapshots);
   });
   return out;
 }

@@ -15,6 +15,7 @@ import type { DecodePool } from "./decode-pool.ts";
 import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
 import { loadSnapshots } from "./loader.ts";
+import type { OnSnapshots } from "./loader.ts";
 import type { RomixLane } from "./scrypt.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { ID_PATTERN, compareSnapshots } from "./snapshot.ts";
@@ -22,7 +23,7 @@ import type { RepoVersion } from "./unpacked.ts";
 import type { KeyCache } from "./unlock.ts";
 import { prefetch, unlock } from "./unlock.ts";
 
-export type { KeyCache, SnapshotFileError };
+export type { KeyCache, OnSnapshots, SnapshotFileError };
 export { keyCacheKey } from "./unlock.ts";
 
 /** Parsed snapshots by ID, for **one** repository (entries no longer listed are evicted); a Map works. */
@@ -64,7 +65,12 @@ export interface Repository {
   readonly version: RepoVersion;
   /** The backend description, for messages. */
   readonly location: string;
-  listSnapshots(): Promise<ListResult>;
+  /**
+   * Lists every snapshot. `onBatch`, when given, is told each listed snapshot exactly once before
+   * the listing resolves: the ones already cached first, then each batch as it is read (a cold
+   * listing of thousands of files can be shown while it goes on).
+   */
+  listSnapshots(onBatch?: OnSnapshots): Promise<ListResult>;
   /** Removes `snapshots/<id>` (restic forget without --prune); forgetting an absent snapshot succeeds. */
   forgetSnapshot(id: string): Promise<void>;
   /** Resolves when the disk cache holds the last listing (it is written in the background); at once without `cacheDir`. */
@@ -171,11 +177,12 @@ function createRepository(state: RepositoryState): Repository {
     return p;
   };
 
-  const list = async (): Promise<ListResult> => {
+  const list = async (onBatch: OnSnapshots | undefined): Promise<ListResult> => {
     const ids = (await names()).filter((n) => ID_PATTERN.test(n));
     await state.sync?.restore(cache, ids);
     const missing = ids.filter((id) => cache.get(id) === undefined);
-    const loaded = await loadSnapshots(load, missing);
+    if (onBatch !== undefined && missing.length < ids.length) onBatch(inOrder(cache, new Set(ids)));
+    const loaded = await loadSnapshots(load, missing, onBatch);
     for (const s of loaded.snapshots) cache.set(s.id, s);
     const listed = new Set(ids);
     evict(cache, listed);
@@ -191,8 +198,11 @@ function createRepository(state: RepositoryState): Repository {
     id: state.id,
     version: state.version,
     location,
-    listSnapshots() {
-      const run = queue.then(list, list);
+    listSnapshots(onBatch) {
+      const run = queue.then(
+        () => list(onBatch),
+        () => list(onBatch),
+      );
       queue = run.catch(() => undefined);
       return run;
     },

@@ -8,6 +8,7 @@
  */
 import { pbkdf2Sync } from "node:crypto";
 import { DIAGONAL_WORD, romixModuleBytes } from "./romix-wasm.ts";
+import { instantiate } from "./wasm.ts";
 
 export interface RomixParams {
   readonly N: number;
@@ -17,19 +18,12 @@ export interface RomixParams {
 /** Runs ROMix on each of the consecutive blocks in `blocks` (128·r bytes each); resolves with the results, in order. */
 export type RomixLane = (blocks: Uint8Array, params: RomixParams) => Promise<Uint8Array>;
 
-/** The part of the WebAssembly global used here (the project's TypeScript libraries do not declare it). */
-interface Wasm {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as unknown as { readonly WebAssembly: Wasm }).WebAssembly;
-
 interface RomixExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   romix(r: number, n: number): void;
 }
 
-let compiled: object | undefined;
+let moduleBytes: Uint8Array | undefined;
 
 /**
  * ROMix of every block in `blocks`, in this thread, one instance for all of them (its memory,
@@ -40,8 +34,8 @@ export function romixBlocks(blocks: Uint8Array, params: RomixParams): Uint8Array
   const size = 128 * r;
   if (!Number.isInteger(N) || N < 2 || (N & (N - 1)) !== 0) throw new RangeError(`scrypt N must be a power of two ≥ 2, got ${N}`);
   if (!Number.isInteger(r) || r < 1 || blocks.length % size !== 0) throw new RangeError(`scrypt blocks must be whole 128·r-byte blocks (r=${r}), got ${blocks.length} bytes`);
-  compiled ??= new wasm.Module(romixModuleBytes());
-  const exports = new wasm.Instance(compiled, {}).exports as RomixExports;
+  moduleBytes ??= romixModuleBytes();
+  const exports = instantiate(moduleBytes) as RomixExports;
   const need = size * (N + 2);
   exports.memory.grow(Math.ceil(need / 65536));
   const out = new Uint8Array(blocks.length);

@@ -1,16 +1,18 @@
 /**
- * A minimal WebAssembly binary encoder: just the instructions scrypt's ROMix needs (romix-wasm.ts),
- * written in the folded form of the text format (`set(x, add(get(a), get(b)))`), so that the
- * program reads like its `.wat` and no compiled binary is kept in the repository. Each helper
- * returns the bytes of its operands followed by its own opcode (WebAssembly core spec 2.0, §5).
+ * A minimal WebAssembly binary encoder: just the instructions the project's two small modules
+ * need (scrypt's ROMix, romix-wasm.ts; Poly1305, poly1305-wasm.ts), written in the folded form
+ * of the text format (`set(x, add(get(a), get(b)))`), so that each program reads like its `.wat`
+ * and no compiled binary is kept in the repository. Each helper returns the bytes of its
+ * operands followed by its own opcode (WebAssembly core spec 2.0, §5).
  * @module
  */
 
 export type Code = readonly number[];
 
 export const I32 = 0x7f;
+export const I64 = 0x7e;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof V128;
+export type ValType = typeof I32 | typeof I64 | typeof V128;
 
 /** Unsigned LEB128. */
 export function uleb(n: number): number[] {
@@ -24,13 +26,14 @@ export function uleb(n: number): number[] {
   return out;
 }
 
-/** Signed LEB128 (32-bit values). */
-export function sleb(n: number): number[] {
+/** Signed LEB128 (32- and 64-bit values). */
+export function sleb(value: number | bigint): number[] {
+  let n = BigInt(value);
   const out: number[] = [];
   for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    const byte = Number(n & 0x7fn);
+    n >>= 7n;
+    const done = (n === 0n && (byte & 0x40) === 0) || (n === -1n && (byte & 0x40) !== 0);
     out.push(done ? byte : byte | 0x80);
     if (done) return out;
   }
@@ -52,13 +55,37 @@ export const mul = i32op(0x6c);
 export const and = i32op(0x71);
 export const shl = i32op(0x74);
 export const ltU = i32op(0x49);
+export const geU = i32op(0x4f);
+export const ne = i32op(0x47);
 /** `i32.load` (4-byte aligned). */
 export const load32 = (addr: Code, offset = 0): Code => cat(addr, [0x28, 2, ...uleb(offset)]);
+export const store8 = (addr: Code, value: Code, offset = 0): Code => cat(addr, value, [0x3a, 0, ...uleb(offset)]);
+
+// i64 arithmetic.
+export const i64 = (n: number | bigint): Code => [0x42, ...sleb(n)];
+const i64op = (opcode: number) => (a: Code, b: Code): Code => cat(a, b, [opcode]);
+export const add64 = i64op(0x7c);
+export const sub64 = i64op(0x7d);
+export const mul64 = i64op(0x7e);
+export const and64 = i64op(0x83);
+export const or64 = i64op(0x84);
+export const xor64 = i64op(0x85);
+export const shl64 = i64op(0x86);
+export const shrU64 = i64op(0x88);
+/** `i64.load32_u`: four bytes, little-endian, zero-extended (any alignment). */
+export const load32u64 = (addr: Code, offset = 0): Code => cat(addr, [0x35, 0, ...uleb(offset)]);
+/** `i64.store32`: the low four bytes, little-endian. */
+export const store32of64 = (addr: Code, value: Code, offset = 0): Code => cat(addr, value, [0x3e, 0, ...uleb(offset)]);
+export const store64 = (addr: Code, value: Code, offset = 0): Code => cat(addr, value, [0x37, 0, ...uleb(offset)]);
 
 // Control and memory.
 /** `loop … end`: `brIf(0, …)` inside it jumps back to its start. */
 export const loop = (...body: Code[]): Code => cat([0x03, 0x40], ...body, [0x0b]);
 export const brIf = (depth: number, cond: Code): Code => cat(cond, [0x0d, ...uleb(depth)]);
+/** `block … end`: `brIf(0, …)` inside it jumps past its end. */
+export const block = (...body: Code[]): Code => cat([0x02, 0x40], ...body, [0x0b]);
+/** `if … end` (no else). */
+export const when = (cond: Code, ...body: Code[]): Code => cat(cond, [0x04, 0x40], ...body, [0x0b]);
 export const call = (fn: number, ...args: Code[]): Code => cat(...args, [0x10, ...uleb(fn)]);
 export const memoryCopy = (dst: Code, src: Code, len: Code): Code => cat(dst, src, len, [0xfc, ...uleb(10), 0, 0]);
 
