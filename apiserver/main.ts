@@ -15,6 +15,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "../kube/log.ts";
 import { createRepoSources, defaultBackend } from "./repo-sources.ts";
+import type { DecodePool } from "../restic/decode-pool.ts";
 import { realClock, realEvery } from "./types.ts";
 
 const env = process.env;
@@ -34,35 +35,42 @@ const config = {
 
 const log = createLogger({ name: "podwarden-snapshots-api", level: config.logLevel });
 log.info({ startupMs: Math.round(performance.now()) }, "snapshot API starting");
-const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }, { createDecodePool, defaultPoolSize }] = await Promise.all([
+// Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers;
+// started first, they are up by the time the first password Secret is read. The first key
+// derivation they run is when the main thread has nothing to do but wait (see below).
+const { createDecodePool, defaultPoolSize } = await import("../restic/decode-pool.ts");
+const pool = createDecodePool({ size: defaultPoolSize() });
+pool.prestart();
+const deriving = Promise.withResolvers<void>();
+const decodePool: DecodePool = {
+  ...pool,
+  romix: (blocks, params) => {
+    deriving.resolve();
+    return pool.romix(blocks, params);
+  },
+};
+
+const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }] = await Promise.all([
   import("../kube/client.ts"),
   import("./kube-auth.ts"),
   import("./kube-sources.ts"),
   import("./policy-conditions.ts"),
-  import("../restic/decode-pool.ts"),
 ]);
 const { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wirePolicyTriggers, wireRunTrigger } = kubeSources;
 const client = loadKubeClient(config.kubeconfig, { host: env["KUBERNETES_SERVICE_HOST"], port: env["KUBERNETES_SERVICE_PORT"] });
 const authConfig = watchAuthConfig({ client, log, sleep: (ms) => sleep(ms) });
 const caches = startKubeCaches(client, log);
-// Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers;
-// started now, they are up by the time the first password Secret is read.
-const decodePool = createDecodePool({ size: defaultPoolSize() });
-decodePool.prestart();
 
 // The index's own modules load while those requests are in flight.
 const [{ createSnapshotIndex }, { KUBECTL_TABLE, prerenderRows }] = await Promise.all([import("./index.ts"), import("./render.ts")]);
 const clock = realClock;
 
-// The first password Secret read is when the repositories start deriving their keys (scrypt,
-// in the decode workers): from then on the main thread waits, and the HTTPS side can load.
-const firstSecret = Promise.withResolvers<void>();
 const readSecret = secretReader({ client, clock });
 const sources = createRepoSources({
   listPolicies: () => caches.policies.list(),
   getPolicy: (namespace, name) => caches.policies.get(name, namespace),
   getStorage: storageLookup(caches.storage),
-  readSecret: (namespace, name) => readSecret(namespace, name).finally(firstSecret.resolve),
+  readSecret,
   backend: defaultBackend(config.nfsRoot),
   ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
   decodePool,
@@ -103,11 +111,11 @@ const indexReady = indexStarted
   .then(() => index.refreshAll())
   .then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
 
-// The HTTPS side loads while the index's repositories derive their keys (or once the first
-// refresh is done, when there was no password to read): loading it earlier would only delay the
-// answers the index waits for. Bounded, so that health endpoints are served even while the lists
-// keep failing.
-await Promise.race([firstSecret.promise, indexReady, sleep(1000)]);
+// The HTTPS side loads while the workers derive the first repository key (or once the first
+// refresh is done, when no key had to be derived): loading it earlier would only delay the
+// answers, files and Secrets the index waits for. Bounded, so that health endpoints are served
+// even while the lists keep failing.
+await Promise.race([deriving.promise, indexReady, sleep(1000)]);
 const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
   import("./app.ts"),
   import("./authn.ts"),

@@ -1,99 +1,46 @@
 /**
- * Decode worker: turns batches of snapshot files into snapshots off the main thread, reading
- * them itself for local repositories, and runs ROMix for key derivations. Started by
- * decode-pool.ts; never imported.
+ * Decode worker: runs ROMix for key derivations, and turns batches of snapshot files into
+ * snapshots off the main thread, reading them itself for local repositories. Started by
+ * decode-pool.ts; never imported. It says it is ready as soon as it can run ROMix (the first
+ * thing a new process asks of it), and loads the batch work (decode-batch.ts) meanwhile.
  * @module
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
-import type { CryptoKey } from "./crypto.ts";
-import type { DecodeReply, DecodeRequest, PoolOutcome } from "./decode-pool.ts";
-import { unpack } from "./decode-pool.ts";
-import { classifySystemError, errorCode } from "./errors.ts";
-import type { DecodeContext } from "./load.ts";
-import { decodeForTransfer, hashMismatchError } from "./load.ts";
+import type { BatchRequest } from "./decode-batch.ts";
+import type { DecodeReply, DecodeRequest } from "./decode-pool.ts";
 import { romixBlocks } from "./scrypt.ts";
-import { reusesZstdContext } from "./unpacked.ts";
-
-const MAX_KEYS = 64;
-/** Keys by the pool's key number, so each key's cipher contexts are built once per worker. */
-const keys = new Map<number, CryptoKey>();
-
-function keyFor(req: Exclude<DecodeRequest, { kind: "romix" }>): CryptoKey {
-  let key = keys.get(req.keyId);
-  if (key === undefined) {
-    if (keys.size >= MAX_KEYS) keys.clear();
-    key = req.key;
-    keys.set(req.keyId, key);
-  }
-  return key;
-}
-
-/** Reads and decodes local files one by one; a hash mismatch is read once more, as restic does. */
-function readBatch(ctx: DecodeContext, root: string, ids: readonly string[]): PoolOutcome[] {
-  const dir = `${root}/snapshots/`;
-  return ids.map((id) => {
-    const first = readAndDecode(ctx, dir, id);
-    if (!("hashMismatch" in first)) return first;
-    const again = readAndDecode(ctx, dir, id);
-    return "hashMismatch" in again ? { id, error: hashMismatchError(ctx.repository, id, again.hashMismatch) } : again;
-  });
-}
-
-function readAndDecode(ctx: DecodeContext, dir: string, id: string): PoolOutcome {
-  const read = readLocal(dir + id, id);
-  return read instanceof Uint8Array ? decodeForTransfer(ctx, id, read) : read;
-}
-
-/** The read buffer of this worker: each file is decoded before the next one is read into it. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-
-/** The file's bytes (a view of `scratch`, valid until the next read), or why it could not be read. */
-function readLocal(path: string, id: string): Uint8Array | PoolOutcome {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    return readAll(fd);
-  } catch (err) {
-    if (classifySystemError(err) === "NotFound") return { id, gone: true };
-    return { id, ioError: { code: errorCode(err), message: err instanceof Error ? err.message : String(err) } };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** Reads until a read leaves room in the buffer (end of file, as the local backend reads), growing it when full. */
-function readAll(fd: number): Uint8Array {
-  let n = 0;
-  for (;;) {
-    const got = readSync(fd, scratch, n, scratch.length - n, null);
-    n += got;
-    if (got === 0 || n < scratch.length) return scratch.subarray(0, n);
-    const bigger = Buffer.allocUnsafe(scratch.length * 2);
-    scratch.copy(bigger, 0, 0, n);
-    scratch = bigger;
-  }
-}
-
-function handle(req: DecodeRequest): DecodeReply {
-  try {
-    if (req.kind === "romix") return { seq: req.seq, mixed: romixBlocks(req.blocks, req.params) };
-    const ctx = { repository: req.repository, key: keyFor(req), version: req.version };
-    const outcomes =
-      req.kind === "files"
-        ? readBatch(ctx, req.root, req.ids)
-        : unpack(req.ids, req.ends, req.packed).map((f) => decodeForTransfer(ctx, f.id, f.bytes));
-    return { seq: req.seq, json: JSON.stringify(outcomes) };
-  } catch (err) {
-    return { seq: req.seq, failure: err instanceof Error ? (err.stack ?? err.message) : String(err) };
-  }
-}
 
 const port = parentPort;
 if (port === null) throw new Error("decode-worker.ts must run as a worker thread (started by decode-pool.ts)");
+
+function failure(seq: number, err: unknown): DecodeReply {
+  return { seq, failure: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+}
+
+function romix(req: Extract<DecodeRequest, { kind: "romix" }>): void {
+  let reply: DecodeReply;
+  try {
+    reply = { seq: req.seq, mixed: romixBlocks(req.blocks, req.params) };
+  } catch (err) {
+    reply = failure(req.seq, err);
+  }
+  port?.postMessage(reply, "mixed" in reply ? [reply.mixed.buffer as ArrayBuffer] : []);
+}
+
+const batchWork = import("./decode-batch.ts");
+
+async function batch(req: BatchRequest): Promise<void> {
+  let reply: DecodeReply;
+  try {
+    reply = (await batchWork).decodeBatch(req);
+  } catch (err) {
+    reply = failure(req.seq, err);
+  }
+  port?.postMessage(reply);
+}
+
 port.on("message", (req: DecodeRequest) => {
-  const reply = handle(req);
-  port.postMessage(reply, "mixed" in reply ? [reply.mixed.buffer as ArrayBuffer] : []);
+  if (req.kind === "romix") romix(req);
+  else void batch(req);
 });
-reusesZstdContext();
 port.postMessage({ ready: true } satisfies DecodeReply);
