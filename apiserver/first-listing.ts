@@ -26,11 +26,11 @@ export interface FirstListing {
   /** The policy's BackupRuns: batches held until now are grouped. */
   setRuns(runs: ReadonlyMap<string, RunInfo>): void;
   /**
-   * The groups of the whole listing, sorted by name, when the batches held exactly the
-   * listing's `count` snapshots of this repository with these runs; undefined otherwise (the
-   * caller groups the result itself).
+   * The groups of the whole listing, when the batches held exactly the listing's `count`
+   * snapshots of this repository with these runs: all of them (sorted by name) and those not
+   * stored yet (`rest`); undefined otherwise (the caller groups the result itself).
    */
-  groups(result: { readonly repositoryId: string; readonly count: number }, runs: ReadonlyMap<string, RunInfo>): LogicalSnapshot[] | undefined;
+  groups(result: { readonly repositoryId: string; readonly count: number }, runs: ReadonlyMap<string, RunInfo>): { all: LogicalSnapshot[]; rest: LogicalSnapshot[] } | undefined;
 }
 
 export function startFirstListing(deps: FirstListingDeps): FirstListing {
@@ -39,6 +39,8 @@ export function startFirstListing(deps: FirstListingDeps): FirstListing {
   let grouper: { readonly repositoryId: string; readonly g: Grouper } | undefined;
   let seen = 0;
   let consistent = true;
+  /** What was stored early, by name. */
+  const stored = new Map<string, LogicalSnapshot>();
 
   const group = (batch: SourceBatch, known: ReadonlyMap<string, RunInfo>): void => {
     const snapshots = deps.forgotten.size === 0 ? batch.snapshots : batch.snapshots.filter((s) => !deps.forgotten.has(s.id));
@@ -47,7 +49,9 @@ export function startFirstListing(deps: FirstListingDeps): FirstListing {
     if (!consistent) return;
     seen += batch.snapshots.length;
     const complete = grouper.g.add(snapshots).filter((l) => l.object.status.phase === "Complete");
-    if (complete.length > 0) deps.store(complete);
+    if (complete.length === 0) return;
+    for (const l of complete) stored.set(l.object.metadata.name ?? "", l);
+    deps.store(complete);
   };
 
   return {
@@ -62,7 +66,8 @@ export function startFirstListing(deps: FirstListingDeps): FirstListing {
     },
     groups(result, known) {
       const usable = consistent && runs === known && grouper?.repositoryId === result.repositoryId && seen === result.count && held.length === 0;
-      return usable ? grouper?.g.all() : undefined;
+      const all = usable ? grouper?.g.all() : undefined;
+      return all === undefined ? undefined : { all, rest: all.filter((l) => stored.get(l.object.metadata.name ?? "") !== l) };
     },
   };
 }

@@ -256,3 +256,20 @@ test("a first listing's batches wait for the policy's BackupRuns", async () => {
   await index.refreshAll();
   assert.deepEqual(events.map((e) => [e.type, e.object.status.phase]), [["ADDED", "InProgress"]], "grouped with the run's status, never without it");
 });
+
+test("a snapshot deleted through the API while the first listing is read stays deleted", async () => {
+  const { sources, index, events } = setup();
+  sources.batchSize = 1;
+  let deleted = false;
+  sources.betweenBatches = async () => {
+    if (deleted || index.get("shop", "web-a1000000") === undefined) return;
+    deleted = true;
+    assert.equal((await index.delete("shop", "web-a1000000", { dryRun: false })).outcome, "Deleted");
+  };
+  sources.set(web, [resticSnap({ id: hexId("a1") }), resticSnap({ id: hexId("b1") })]);
+  await index.refreshAll();
+  assert.ok(deleted);
+  assert.deepEqual(index.list().map((r) => r.object.metadata.name), ["web-b1000000"]);
+  const ofA = events.filter((e) => e.object.metadata.name === "web-a1000000").map((e) => e.type);
+  assert.deepEqual(ofA, ["ADDED", "DELETED"], "not added again at the end of the listing");
+});

@@ -13,7 +13,7 @@ import type { LogicalSnapshot } from "./grouping.ts";
 import { createPolicyStore } from "./policy-store.ts";
 import type { PolicyState, PolicyStore, StoredSnapshot } from "./policy-store.ts";
 import { parsePolicyKey, policyKey } from "./types.ts";
-import type { PolicyRef, RunInfo, SourceFailure, SourceResult } from "./types.ts";
+import type { PolicyRef, ResticSnapshotLike, RunInfo, SourceFailure, SourceResult } from "./types.ts";
 
 import type { DeleteOutcome, DeleteRequest, IndexDeps, ListedEvent, PolicyProblem, SnapshotIndex } from "./index-types.ts";
 
@@ -122,13 +122,29 @@ class Index implements SnapshotIndex {
     const fingerprint = `${result.repositoryId}\n${snapshots.map((s) => s.id).join(",")}\n${JSON.stringify([...runs].sort(([a], [b]) => (a < b ? -1 : 1)))}`;
     if (fingerprint === st.fingerprint) return;
     const listed = this.deps.clock.now();
-    at.first?.setRuns(runs);
-    const streamed = at.first?.groups({ repositoryId: result.repositoryId, count: result.snapshots.length }, runs);
-    const groups: LogicalSnapshot[] = streamed ?? groupSnapshots({ policy: ref, repositoryId: result.repositoryId, snapshots, runs, previous: st.rows });
-    this.store.apply(st, groups);
+    const stored = this.group(st, { result, runs, snapshots }, at.first);
     st.fingerprint = fingerprint;
     const timing = { listMs: listed - at.started, groupMs: this.deps.clock.now() - listed };
-    this.deps.log.debug({ policy: policyKey(ref), snapshots: snapshots.length, objects: groups.length, streamed: streamed !== undefined, ...timing }, "snapshot repository listed");
+    this.deps.log.debug({ policy: policyKey(ref), snapshots: snapshots.length, ...stored, ...timing }, "snapshot repository listed");
+  }
+
+  /**
+   * Groups a listing and stores its rows. A first listing grouped as it was read has stored all
+   * but the groups it held back; only those are left (unless a snapshot was deleted through the
+   * API meanwhile: it may sit in a stored group, so then all is grouped again).
+   */
+  private group(st: PolicyState, listing: Listing & { snapshots: readonly ResticSnapshotLike[] }, first: FirstListing | undefined): { objects: number; streamed: boolean } {
+    const { result, runs, snapshots } = listing;
+    first?.setRuns(runs);
+    const streamed = st.forgotten.size === 0 ? first?.groups({ repositoryId: result.repositoryId, count: result.snapshots.length }, runs) : undefined;
+    if (streamed !== undefined) {
+      const objects = this.store.upsert(st, streamed.rest);
+      this.deps.onStored?.(objects);
+      return { objects: streamed.all.length, streamed: true };
+    }
+    const groups: LogicalSnapshot[] = groupSnapshots({ policy: st.ref, repositoryId: result.repositoryId, snapshots, runs, previous: st.rows });
+    this.store.apply(st, groups);
+    return { objects: groups.length, streamed: false };
   }
 
   /** A first listing whose Complete groups are stored batch by batch (first-listing.ts). */

@@ -65,6 +65,11 @@ function withRV(object: Snapshot, rv: number | string): Snapshot {
   return { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
 }
 
+function stampInPlace(object: Snapshot, rv: number): Snapshot {
+  object.metadata.resourceVersion = String(rv);
+  return object;
+}
+
 /** Same content, resourceVersion aside (grouping's objects carry an empty one). */
 function sameContent(stored: Snapshot, built: Snapshot): boolean {
   return JSON.stringify(withRV(stored, built.metadata.resourceVersion ?? "")) === JSON.stringify(built);
@@ -91,9 +96,15 @@ class Store implements PolicyStore {
     }
   }
 
+  /**
+   * An event and the object it carries, at the next resourceVersion. An object grouping has just
+   * built (resourceVersion still empty, referenced nowhere else yet) takes it in place; a stored
+   * one (a DELETED row's last state) is copied.
+   */
   private event(type: EventType, object: Snapshot, prev?: Snapshot): IndexEvent {
     const rv = this.log.next();
-    return { type, rv, object: withRV(object, rv), ...(prev === undefined ? {} : { prev }) };
+    const stamped = object.metadata.resourceVersion === "" ? stampInPlace(object, rv) : withRV(object, rv);
+    return prev === undefined ? { type, rv, object: stamped } : { type, rv, object: stamped, prev };
   }
 
   private all(): readonly StoredSnapshot[] {

@@ -117,12 +117,14 @@ export class MemorySources implements SnapshotSources {
     const repo = this.repos.get(policyKey(policy));
     if (repo === undefined) return { ok: false, error: { reason: "PolicyNotFound", message: `BackupPolicy ${policyKey(policy)} not found` } };
     if ("failure" in repo) return { ok: false, error: repo.failure };
+    // What the repository held when the listing started (a forget meanwhile is not seen).
+    const snapshots = [...repo.snapshots];
     const size = this.batchSize;
-    for (let i = 0; onBatch !== undefined && size !== undefined && i < repo.snapshots.length; i += size) {
-      onBatch({ repositoryId: repo.repositoryId, snapshots: repo.snapshots.slice(i, i + size) });
+    for (let i = 0; onBatch !== undefined && size !== undefined && i < snapshots.length; i += size) {
+      onBatch({ repositoryId: repo.repositoryId, snapshots: snapshots.slice(i, i + size) });
       await this.betweenBatches();
     }
-    return { ok: true, repositoryId: repo.repositoryId, snapshots: [...repo.snapshots], errors: repo.errors };
+    return { ok: true, repositoryId: repo.repositoryId, snapshots, errors: repo.errors };
   }
 
   async forget(policy: PolicyRef, resticId: string): Promise<void> {

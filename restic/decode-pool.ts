@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.ts";
 import type { DecodeContext, DecodeOutcome } from "./load.ts";
 import type { RomixParams } from "./scrypt.ts";
-import { freezeBuiltSnapshot } from "./snapshot.ts";
+import { freezeBuiltSnapshot, rememberTimeKey } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
 
 export interface DecodeItem {
@@ -216,6 +216,8 @@ export function unpack(ids: readonly string[], ends: readonly number[], packed: 
 }
 
 function freezeOutcome(o: PoolOutcome): PoolOutcome {
-  if ("snapshot" in o) freezeBuiltSnapshot(o.snapshot);
-  return o;
+  if (!("snapshot" in o)) return o;
+  freezeBuiltSnapshot(o.snapshot);
+  if (o.timeKey !== undefined) rememberTimeKey(o.snapshot, o.timeKey);
+  return { id: o.id, snapshot: o.snapshot };
 }

@@ -10,7 +10,7 @@ import { DecryptError, decrypt } from "./crypto.ts";
 import type { ResticErrorCode } from "./errors.ts";
 import { ResticRepoError } from "./errors.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
-import { SnapshotFormatError, buildSnapshot, parseSnapshot } from "./snapshot.ts";
+import { SnapshotFormatError, buildSnapshot, parseSnapshot, timeKey } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
 import { UnpackedFormatError, parseUnpacked } from "./unpacked.ts";
 
@@ -31,7 +31,8 @@ export interface DecodeContext {
 
 /** `hashMismatch`: the bytes are not the file named `id` (restic reads such a file once more). */
 export type DecodeOutcome =
-  | { readonly id: string; readonly snapshot: ResticSnapshot }
+  /** `timeKey`: the snapshot's sort key, when computed where it was decoded (a worker). */
+  | { readonly id: string; readonly snapshot: ResticSnapshot; readonly timeKey?: string }
   | { readonly id: string; readonly error: SnapshotFileError }
   | { readonly id: string; readonly hashMismatch: string };
 
@@ -55,7 +56,8 @@ export function decodeSnapshotFiles(ctx: DecodeContext, files: readonly { id: st
  * as this returns.
  */
 export function decodeForTransfer(ctx: DecodeContext, id: string, bytes: Uint8Array): DecodeOutcome {
-  return decodeFile(ctx, { id, bytes, build: buildSnapshot });
+  const out = decodeFile(ctx, { id, bytes, build: buildSnapshot });
+  return "snapshot" in out ? { ...out, timeKey: timeKey(out.snapshot.time) } : out;
 }
 
 function decodeFile(ctx: DecodeContext, file: { id: string; bytes: Uint8Array; build: typeof parseSnapshot }): DecodeOutcome {

@@ -233,10 +233,10 @@ export function compareSnapshots(a: ResticSnapshot, b: ResticSnapshot): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** Snapshots are frozen, so each one's time key is computed once. */
-const sortKeys = new WeakMap<ResticSnapshot, bigint>();
+/** Snapshots are frozen, so each one's time key is computed once (or handed over by a decode worker). */
+const sortKeys = new WeakMap<ResticSnapshot, string>();
 
-function sortKey(s: ResticSnapshot): bigint {
+function sortKey(s: ResticSnapshot): string {
   let k = sortKeys.get(s);
   if (k === undefined) {
     k = timeKey(s.time);
@@ -245,12 +245,23 @@ function sortKey(s: ResticSnapshot): bigint {
   return k;
 }
 
-const FRACTION = /\.(\d+)/;
+/** Records the timeKey of `s` computed elsewhere (a decode worker), so that sorting does not compute it again. */
+export function rememberTimeKey(s: ResticSnapshot, key: string): void {
+  sortKeys.set(s, key);
+}
 
-/** Nanoseconds since the epoch, exact (Date keeps only milliseconds). */
-export function timeKey(time: string): bigint {
-  const ms = BigInt(Date.parse(time));
-  const digits = (FRACTION.exec(time)?.[1] ?? "").padEnd(9, "0").slice(0, 9);
-  const subMs = BigInt(digits.slice(3));
-  return ms * 1_000_000n + subMs;
+const FRACTION = /\.(\d+)/;
+/** Milliseconds from year 1 to 1970, rounded up: added so that every key is a positive number. */
+const EPOCH_SHIFT = 1e14;
+
+/**
+ * The instant of an RFC 3339 time as a string that sorts like the instants, to the nanosecond
+ * (Date keeps only milliseconds): shifted milliseconds since the epoch in 16 digits, then the
+ * digits below the millisecond. Empty for a time that does not parse (sorts first).
+ */
+export function timeKey(time: string): string {
+  const ms = Date.parse(time);
+  if (Number.isNaN(ms)) return "";
+  const sub = (FRACTION.exec(time)?.[1] ?? "").slice(3, 9).padEnd(6, "0");
+  return `${String(ms + EPOCH_SHIFT).padStart(16, "0")}${sub}`;
 }
