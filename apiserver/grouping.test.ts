@@ -106,7 +106,8 @@ test("groupSnapshots skips other policies' snapshots and treats invalid run tags
 test("UIDs are stable UUIDv5-shaped and differ per repository and run", () => {
   const uid = stableUid("repo/ns/run");
   assert.match(uid, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.equal(uid, stableUid("repo/ns/run"));
+  assert.equal(uid, "32fca93c-e470-5fb3-beb6-dd73621eb686", "a Snapshot's UID never changes between versions");
+  assert.equal(stableUid(`${"long/".repeat(100)}name`), stableUid(`${"long/".repeat(100)}name`));
   assert.notEqual(uid, stableUid("repo2/ns/run"));
   const one = groupSnapshots({ policy, repositoryId: "r", snapshots: [resticSnap({ id: hexId("a"), run: "r1", pvc: "x" })], runs: new Map() });
   const two = groupSnapshots({

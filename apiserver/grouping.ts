@@ -8,7 +8,7 @@
  * @module
  */
 import type { Snapshot } from "../api/snapshot.ts";
-import { parseTags } from "../restic/tags.ts";
+import { productTags } from "../restic/tags.ts";
 import type { GroupContext, Member } from "./snapshot-object.ts";
 import { isLabelValue, isObjectName, snapshotObject, timeMs } from "./snapshot-object.ts";
 import type { PolicyRef, ResticSnapshotLike, RunInfo } from "./types.ts";
@@ -85,7 +85,7 @@ export function createGrouper(input: Omit<GroupInput, "snapshots">): Grouper {
     add(snapshots) {
       const touched = new Set<Group>();
       for (const snap of snapshots) {
-        const tags = parseTags(snap.tags);
+        const tags = productTags(snap.tags);
         if (tags.policy !== undefined && tags.policy !== input.policy.name) continue;
         const run = tags.run !== undefined && isObjectName(tags.run) ? tags.run : undefined;
         const name = run ?? `${input.policy.name}-${snap.id.slice(0, 8)}`;

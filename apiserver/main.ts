@@ -14,7 +14,6 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "../kube/log.ts";
-import { createRepoSources, defaultBackend } from "./repo-sources.ts";
 import type { DecodePool } from "../restic/decode-pool.ts";
 import { realClock, realEvery } from "./types.ts";
 
@@ -35,9 +34,22 @@ const config = {
 
 const log = createLogger({ name: "podwarden-snapshots-api", level: config.logLevel });
 log.info({ startupMs: Math.round(performance.now()) }, "snapshot API starting");
+// The Kubernetes requests go out first: their answers (policies and StorageConnections, then
+// each policy's password Secret) are what the first listing waits for longest.
+const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources] = await Promise.all([
+  import("../kube/client.ts"),
+  import("./kube-auth.ts"),
+  import("./kube-sources.ts"),
+]);
+const { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wirePolicyTriggers, wireRunTrigger } = kubeSources;
+const client = loadKubeClient(config.kubeconfig, { host: env["KUBERNETES_SERVICE_HOST"], port: env["KUBERNETES_SERVICE_PORT"] });
+const authConfig = watchAuthConfig({ client, log, sleep: (ms) => sleep(ms) });
+const caches = startKubeCaches(client, log);
+
 // Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers;
-// started first, they are up by the time the first password Secret is read. The first key
-// derivation they run is when the main thread has nothing to do but wait (see below).
+// started while those requests are in flight, they are up by the time the first password is
+// read. The first key derivation they run is when the main thread has nothing to do but wait
+// (see below).
 const { createDecodePool, defaultPoolSize } = await import("../restic/decode-pool.ts");
 const pool = createDecodePool({ size: defaultPoolSize() });
 pool.prestart();
@@ -50,19 +62,13 @@ const decodePool: DecodePool = {
   },
 };
 
-const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { createConditionWriter }] = await Promise.all([
-  import("../kube/client.ts"),
-  import("./kube-auth.ts"),
-  import("./kube-sources.ts"),
+// The index's own modules load while the requests are in flight.
+const [{ createSnapshotIndex }, { KUBECTL_TABLE, prerenderRows }, { createRepoSources, defaultBackend }, { createConditionWriter }] = await Promise.all([
+  import("./index.ts"),
+  import("./render.ts"),
+  import("./repo-sources.ts"),
   import("./policy-conditions.ts"),
 ]);
-const { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wirePolicyTriggers, wireRunTrigger } = kubeSources;
-const client = loadKubeClient(config.kubeconfig, { host: env["KUBERNETES_SERVICE_HOST"], port: env["KUBERNETES_SERVICE_PORT"] });
-const authConfig = watchAuthConfig({ client, log, sleep: (ms) => sleep(ms) });
-const caches = startKubeCaches(client, log);
-
-// The index's own modules load while those requests are in flight.
-const [{ createSnapshotIndex }, { KUBECTL_TABLE, prerenderRows }] = await Promise.all([import("./index.ts"), import("./render.ts")]);
 const clock = realClock;
 
 const readSecret = secretReader({ client, clock });

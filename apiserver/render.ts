@@ -11,7 +11,7 @@ import { SNAPSHOT_API_VERSION } from "../api/group.ts";
 import { SNAPSHOT_LIST_KIND } from "../api/snapshot-names.ts";
 import type { Snapshot } from "../api/snapshot.ts";
 import type { MetaVersion, Outcome } from "./negotiate.ts";
-import { COLUMNS, durationStableFor, fixedCells, humanDuration } from "./table.ts";
+import { COLUMNS, durationStableFor, fixedCellsJson, humanDuration } from "./table.ts";
 import type { IncludeObject } from "./table.ts";
 
 /** The forms a list, get or watch can answer in. */
@@ -131,9 +131,9 @@ interface RowContext {
 function pushRow(out: Buffer[], s: Snapshot, form: TableForm, at: RowContext): void {
   const r = rendered(s);
   if (r.head === undefined || r.middle === undefined || r.created === undefined) {
-    const { before, after } = fixedCells(s);
-    r.head = Buffer.from(`{"cells":${JSON.stringify(before).slice(0, -1)},"`, "utf8");
-    r.middle = `",${JSON.stringify(after).slice(1)},"object":`;
+    const cells = fixedCellsJson(s);
+    r.head = Buffer.from(cells.head, "utf8");
+    r.middle = cells.middle;
     r.created = Date.parse(s.metadata.creationTimestamp ?? "");
   }
   r.tails ??= {};

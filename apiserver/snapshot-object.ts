@@ -41,19 +41,24 @@ export function isLabelValue(s: string): boolean {
   return s.length <= 63 && LABEL_VALUE.test(s);
 }
 
-let uidInput = Buffer.allocUnsafe(256);
+/** The fixed namespace, then room for the name (grown when a name is longer). */
+let uidInput = Buffer.alloc(256);
+UID_NAMESPACE.copy(uidInput, 0);
+
+const HEX = "0123456789abcdef";
 
 /** UUIDv5 layout (SHA-1 of a fixed namespace and `name`, version and variant bits set). */
 export function stableUid(name: string): string {
   const length = UID_NAMESPACE.length + Buffer.byteLength(name, "utf8");
-  if (length > uidInput.length) uidInput = Buffer.allocUnsafe(2 * length);
-  UID_NAMESPACE.copy(uidInput, 0);
+  if (length > uidInput.length) {
+    uidInput = Buffer.alloc(2 * length);
+    UID_NAMESPACE.copy(uidInput, 0);
+  }
   uidInput.write(name, UID_NAMESPACE.length, "utf8");
-  const b = hash("sha1", uidInput.subarray(0, length), "buffer");
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x50;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = b.toString("hex", 0, 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const h = hash("sha1", uidInput.subarray(0, length), "hex");
+  // Version 5 in the 13th hex digit, variant 10xx in the 17th.
+  const variant = HEX[(parseInt(h[16] ?? "0", 16) & 0x3) | 0x8] ?? "8";
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** RFC 3339 in UTC, whole seconds, as Kubernetes prints metav1.Time. */
@@ -203,7 +208,7 @@ export function snapshotObject(ctx: GroupContext, group: { readonly name: string
   const { name, members } = group;
   const volumes = members.map((m) => volumeOf(m, run));
   const pvcs = pvcsOf(members);
-  const { phase, missing } = phaseOf(run, new Set(pvcs));
+  const { phase, missing } = run === undefined ? COMPLETE : phaseOf(run, new Set(pvcs));
   const first = firstOf(members);
   const uidName = group.run === undefined ? `${ctx.repositoryId}/${first.snap.id}` : `${ctx.repositoryId}/${ctx.policy.namespace}/${group.run}`;
   // Built in the API's documented key order; optional keys absent, never undefined.
@@ -211,8 +216,8 @@ export function snapshotObject(ctx: GroupContext, group: { readonly name: string
   if (missing.length > 0) status.missingVolumes = [...missing];
   status.totals = totalsOf(volumes);
   if (first.snap.hostname !== undefined) status.hostname = first.snap.hostname;
-  status.paths = sortedUnion(members.map((m) => m.snap.paths));
-  status.tags = sortedUnion(members.map((m) => m.snap.tags));
+  status.paths = members.length === 1 ? sortedUnion([first.snap.paths]) : sortedUnion(members.map((m) => m.snap.paths));
+  status.tags = members.length === 1 ? sortedUnion([first.snap.tags]) : sortedUnion(members.map((m) => m.snap.tags));
   return {
     apiVersion: SNAPSHOT_API_VERSION,
     kind: SNAPSHOT_KIND,

@@ -91,12 +91,34 @@ function longDuration(hours: number): string {
   return `${years}y`;
 }
 
+/** VOLUMES: the distinct PVCs, comma-separated, or <none>. */
+function volumesCell(s: Snapshot): string {
+  const pvcs: string[] = [];
+  for (const v of s.status.volumes) {
+    const pvc = v.pvc ?? "<none>";
+    if (!pvcs.includes(pvc)) pvcs.push(pvc);
+  }
+  return pvcs.length === 0 ? "<none>" : pvcs.join(",");
+}
+
 /** The cells that do not depend on the time: those before AGE and those after it. */
 export function fixedCells(s: Snapshot): { readonly before: unknown[]; readonly after: unknown[] } {
-  const pvcs = [...new Set(s.status.volumes.map((v) => v.pvc ?? "<none>"))];
   return {
     before: [s.metadata.name ?? "", s.spec.policy, s.status.phase, humanSize(s.status.totals.sizeBytes), s.status.totals.files],
-    after: [s.spec.run ?? "<none>", pvcs.length === 0 ? "<none>" : pvcs.join(",")],
+    after: [s.spec.run ?? "<none>", volumesCell(s)],
+  };
+}
+
+/**
+ * fixedCells as the JSON text around the AGE cell, written directly (a row is rendered once per
+ * object, thousands at a time on a cold start): `head` is `{"cells":[…before,"` and `middle` is
+ * `",…after],"object":`. Phase and size need no escaping; files is an integer.
+ */
+export function fixedCellsJson(s: Snapshot): { readonly head: string; readonly middle: string } {
+  const t = s.status.totals;
+  return {
+    head: `{"cells":[${JSON.stringify(s.metadata.name ?? "")},${JSON.stringify(s.spec.policy)},"${s.status.phase}","${humanSize(t.sizeBytes)}",${JSON.stringify(t.files)},"`,
+    middle: `",${JSON.stringify(s.spec.run ?? "<none>")},${JSON.stringify(volumesCell(s))}],"object":`,
   };
 }
 

@@ -30,10 +30,16 @@ export interface CacheSyncOptions {
   /** For log fields. */
   readonly repository: string;
   readonly log?: Logger;
+  /**
+   * How long a write waits before encoding the file (default 1 s; flush() cuts it short). The file
+   * only helps a later restart, and encoding thousands of snapshots takes the main thread for
+   * tens of milliseconds: right after a cold listing, that time belongs to the requests the
+   * listing made answerable.
+   */
+  readonly writeDelayMs?: number;
 }
 
-/** Lets the caller's continuation (e.g. an HTTP response) run before a write encodes the file. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const DEFAULT_WRITE_DELAY_MS = 1000;
 
 export function createCacheSync(opts: CacheSyncOptions): CacheSync {
   const { disk, repository, log } = opts;
@@ -42,12 +48,25 @@ export function createCacheSync(opts: CacheSyncOptions): CacheSync {
   let target: ReadonlySet<string> | undefined;
   let pending: readonly ResticSnapshot[] | undefined;
   let running: Promise<void> | undefined;
+  /** Ends the current wait before a write (flush calls it). */
+  let hurry: (() => void) | undefined;
+  const wait = (): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, opts.writeDelayMs ?? DEFAULT_WRITE_DELAY_MS);
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        hurry = undefined;
+        resolve();
+      }
+      hurry = done;
+    });
 
   const drain = async (): Promise<void> => {
     while (pending !== undefined) {
+      await wait();
       const snapshots = pending;
       pending = undefined;
-      await nextTurn();
       try {
         await disk.save(snapshots);
         log?.debug({ repository, cacheFile: disk.path, snapshots: snapshots.length }, "restic snapshot cache written");
@@ -77,7 +96,10 @@ export function createCacheSync(opts: CacheSyncOptions): CacheSync {
       running ??= drain();
     },
     async flush() {
-      while (running !== undefined) await running;
+      while (running !== undefined) {
+        hurry?.();
+        await running;
+      }
     },
   };
 }

@@ -28,6 +28,19 @@ export function parseTags(tags: readonly string[] | null | undefined): ParsedTag
   return out;
 }
 
+/** Just the product's keys of parseTags (what grouping needs), without collecting the other tags. */
+export function productTags(tags: readonly string[] | null | undefined): { [K in ResticTagKey]?: string } {
+  const out: { [K in ResticTagKey]?: string } = {};
+  if (!tags) return out;
+  for (const tag of tags) {
+    const eq = tag.indexOf("=");
+    if (eq <= 0 || eq === tag.length - 1) continue;
+    const key = tag.slice(0, eq);
+    if (KEYS.has(key) && out[key as ResticTagKey] === undefined) out[key as ResticTagKey] = tag.slice(eq + 1);
+  }
+  return out;
+}
+
 /** The tags for one PVC's snapshot of one run, in the order the product writes them. */
 export function formatTags(values: { readonly [K in ResticTagKey]: string }): string[] {
   return RESTIC_TAG_KEYS.map((key) => `${key}=${values[key]}`);
