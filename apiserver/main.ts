@@ -49,10 +49,12 @@ const caches = startKubeCaches(client, log);
 // Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers;
 // started while those requests are in flight, they are up by the time the first password is
 // read. The first key derivation they run is when the main thread has nothing to do but wait
-// (see below).
-const { createDecodePool, defaultPoolSize } = await import("../restic/decode-pool.ts");
+// (see below). A restarted container finds the keys it stored on its emptyDir
+// (docs/snapshots-cold-start.md): no derivation is coming, so the workers start when needed.
+const [{ createDecodePool, defaultPoolSize }, { holdsKeys }] = await Promise.all([import("../restic/decode-pool.ts"), import("../restic/key-store.ts")]);
+const restarted = config.cacheDir !== undefined && holdsKeys(config.cacheDir);
 const pool = createDecodePool({ size: defaultPoolSize() });
-pool.prestart();
+if (!restarted) pool.prestart();
 const deriving = Promise.withResolvers<void>();
 const decodePool: DecodePool = {
   ...pool,
@@ -119,9 +121,10 @@ const indexReady = indexStarted
 
 // The HTTPS side loads while the workers derive the first repository key (or once the first
 // refresh is done, when no key had to be derived): loading it earlier would only delay the
-// answers, files and Secrets the index waits for. Bounded, so that health endpoints are served
+// answers, files and Secrets the index waits for. A restarted container derives none: it loads
+// the HTTPS side while the index reads its caches. Bounded, so that health endpoints are served
 // even while the lists keep failing.
-await Promise.race([deriving.promise, indexReady, sleep(1000)]);
+await Promise.race([restarted ? indexStarted : deriving.promise, indexReady, sleep(1000)]);
 const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
   import("./app.ts"),
   import("./authn.ts"),

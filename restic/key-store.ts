@@ -16,6 +16,7 @@
  * @module
  */
 import { createHash, hkdfSync, randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writePrivateFile } from "./atomic-file.ts";
@@ -39,9 +40,23 @@ export interface KeyStore {
   save(location: string, password: string, entry: FoundKey): Promise<void>;
 }
 
+const KEY_FILE_SUFFIX = ".key";
+
+/**
+ * Whether `dir` holds stored keys (a restarted container's emptyDir): its repositories will most
+ * likely open without scrypt. False when the directory is missing or unreadable.
+ */
+export function holdsKeys(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((name) => name.endsWith(KEY_FILE_SUFFIX));
+  } catch {
+    return false;
+  }
+}
+
 /** The file of a location: its SHA-256, so any backend description is a safe name. */
 export function keyFileName(location: string): string {
-  return `${createHash("sha256").update(location, "utf8").digest("hex")}.key`;
+  return `${createHash("sha256").update(location, "utf8").digest("hex")}${KEY_FILE_SUFFIX}`;
 }
 
 function sealingKey(password: string, salt: Uint8Array, location: string): Buffer {
