@@ -1,10 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FoundKey } from "./keys.ts";
-import { keyFileName, keyStore, openKey, sealKey } from "./key-store.ts";
+import { holdsKeys, keyFileName, keyStore, openKey, sealKey } from "./key-store.ts";
 
 const location = "local:/srv/repo";
 const password = "correct horse";
@@ -62,4 +62,28 @@ describe("keyStore", () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+});
+
+describe("holdsKeys: whether a cache directory holds stored keys (a restarted container)", () => {
+  const cases: { name: string; files: string[] | undefined; holds: boolean }[] = [
+    { name: "no directory", files: undefined, holds: false },
+    { name: "an empty directory (a new pod's emptyDir)", files: [], holds: false },
+    { name: "only snapshot caches", files: ["abc.snapshots"], holds: false },
+    { name: "a stored key", files: ["abc.snapshots", keyFileName("local:/repo")], holds: true },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const root = await mkdtemp(join(tmpdir(), "pw-holds-keys-"));
+      try {
+        const dir = join(root, "cache");
+        if (c.files !== undefined) {
+          await mkdir(dir);
+          for (const f of c.files) await writeFile(join(dir, f), "x");
+        }
+        assert.equal(holdsKeys(dir), c.holds);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+  }
 });
