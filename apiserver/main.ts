@@ -148,14 +148,17 @@ void authConfig.ready.then(() => {
   server.listen(config.port, config.host, () => log.info({ port: config.port, host: config.host }, "snapshot API listening"));
 });
 
+// On shutdown the disk caches' pending writes land first (they wait a second after a listing),
+// so that a restarted container finds them; bounded like the rest of the shutdown.
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     log.info({ signal }, "shutting down");
     index.stop();
     authConfig.stop();
     void caches.stop();
-    server.close(() => process.exit(0));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    void Promise.allSettled([closed, sources.flushCaches()]).then(() => process.exit(0));
     setTimeout(() => process.exit(0), 5000).unref();
   });
 }

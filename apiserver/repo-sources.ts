@@ -151,7 +151,13 @@ interface Handle {
   readonly backend: Promise<Backend>;
 }
 
-export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
+/** The repositories of every policy, and their disk caches' pending writes. */
+export interface RepoSources extends SnapshotSources {
+  /** Resolves when every open repository's disk cache holds its last listing (for a shutdown). */
+  flushCaches(): Promise<void>;
+}
+
+export function createRepoSources(deps: RepoSourcesDeps): RepoSources {
   const handles = new Map<string, Handle>();
   const now = (): number => (deps.clock ?? Date).now();
   let lastSweep = now();
@@ -205,6 +211,10 @@ export function createRepoSources(deps: RepoSourcesDeps): SnapshotSources {
         drop(ref);
         return { ok: false, error: failureOf(err) };
       }
+    },
+    async flushCaches() {
+      const repos = [...handles.values()].map((h) => h.repo.then((r) => r.flushCache(), () => undefined));
+      await Promise.all(repos);
     },
     async forget(ref, resticId) {
       try {

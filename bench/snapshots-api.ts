@@ -44,7 +44,7 @@ import type { DirectClient, SnapshotEnv } from "../test/support/snapshot-env.ts"
 const NFS = { server: "nas.local", path: "/exports/bench" } as const;
 const PASSWORD = "bench-password";
 const BASE = "/apis/snapshots.backup.podwarden.io/v1alpha1";
-const SELF = fileURLToPath(import.meta.url);
+const MINIMAL_CHILD = fileURLToPath(new URL("./snapshots-minimal-child.ts", import.meta.url));
 
 interface Options {
   readonly counts: number[];
@@ -199,37 +199,16 @@ async function coldStart(env: SnapshotEnv, launcher: Launcher, at: { ns: string;
   }
 }
 
-/** The minimal cold process: index + restic adapter + Table, policy/storage/password given. */
-async function minimalChild(nfsRoot: string, policy: string, ns: string): Promise<void> {
-  const [{ createSnapshotIndex }, { createRepoSources, defaultBackend }, { toTable }, { createLogger }] = await Promise.all([
-    import("../apiserver/index.ts"),
-    import("../apiserver/repo-sources.ts"),
-    import("../apiserver/table.ts"),
-    import("../kube/log.ts"),
-  ]);
-  const log = createLogger({ name: "bench-minimal", level: "warn" });
-  const object = { metadata: { namespace: ns, name: policy }, spec: { storageRef: { name: "nas" }, repository: { path: `backups/bench/${policy}`, passwordSecretName: "pw" } } };
-  const sources = createRepoSources({
-    listPolicies: () => [object],
-    getPolicy: () => object,
-    getStorage: () => ({ spec: { type: "nfs", nfs: NFS } }),
-    readSecret: async () => ({ RESTIC_PASSWORD: process.env["PW_BENCH_PASSWORD"] ?? "" }),
-    backend: defaultBackend(nfsRoot),
-    log,
-  });
-  const index = createSnapshotIndex({ sources, runs: { runs: async () => new Map() }, clock: { now: () => Date.now() }, log });
-  await index.refreshAll();
-  const rows = index.list(ns).map((r) => r.object);
-  const body = JSON.stringify(toTable(rows, { version: "v1", include: "Metadata", now: Date.now(), columns: true }));
-  process.stdout.write(`${JSON.stringify({ rows: rows.length, bytes: body.length, problems: index.problems() })}\n`);
-  process.exit(0);
-}
-
 /** Spawn → the minimal child's line (its full Table rendered), in ms. */
-function minimalCold(env: SnapshotEnv, policy: string, ns: string, count: number): Promise<number> {
+function minimalCold(env: SnapshotEnv, at: { policy: string; ns: string; count: number }, compiled: string): Promise<number> {
+  const { policy, ns, count } = at;
+  const copy = `${compiled}-minimal`;
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(compiled, copy, { recursive: true });
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [SELF, "--minimal", env.nfsRoot, policy, ns], { env: { ...process.env, PW_BENCH_PASSWORD: PASSWORD }, stdio: ["ignore", "pipe", "inherit"] });
+    const childEnv = { ...process.env, PW_BENCH_PASSWORD: PASSWORD, NODE_COMPILE_CACHE: copy };
+    const p = spawn(process.execPath, [MINIMAL_CHILD, env.nfsRoot, policy, ns, `backups/bench/${policy}`], { env: childEnv, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (c: Buffer) => {
       out += c.toString("utf8");
@@ -348,7 +327,7 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise
     const warm = await measureWarm(client, { ns, policy }, count, o.iterations);
     const cold = await measureCold(env, repo, { ns, count }, o.runs);
     const minimal: number[] = [];
-    for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, policy, ns, count));
+    for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, { policy, ns, count }, join(env.dir, "image-compile-cache")));
     const visible: number[] = [];
     for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
@@ -360,11 +339,6 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise
 }
 
 async function main(): Promise<void> {
-  const minimalArgs = process.argv.indexOf("--minimal");
-  if (minimalArgs !== -1) {
-    const [nfsRoot = "", policy = "", ns = ""] = process.argv.slice(minimalArgs + 1);
-    return minimalChild(nfsRoot, policy, ns);
-  }
   const { values } = parseArgs({
     options: { counts: { type: "string", default: "1000,10000" }, iterations: { type: "string", default: "500" }, runs: { type: "string", default: "3" }, fresh: { type: "string", default: "5" } },
   });
@@ -384,7 +358,7 @@ async function main(): Promise<void> {
     [
       `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
       "",
-      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its compile cache; no snapshot cache, no stored key) → first full list, median (runs) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (Node compiles every module) | cold: minimal process (index + reader + Table, no Kubernetes), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its compile cache; no snapshot cache, no stored key) → first full list, median (runs) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (Node compiles every module) | cold: minimal process (index + reader + Table, no Kubernetes; the image's compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
       ...lines,
       "",
