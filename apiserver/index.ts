@@ -138,8 +138,7 @@ class Index implements SnapshotIndex {
     first?.setRuns(runs);
     const streamed = st.forgotten.size === 0 ? first?.groups({ repositoryId: result.repositoryId, count: result.snapshots.length }, runs) : undefined;
     if (streamed !== undefined) {
-      const objects = this.store.upsert(st, streamed.rest);
-      this.deps.onStored?.(objects);
+      this.upsert(st, streamed.rest);
       return { objects: streamed.all.length, streamed: true };
     }
     const groups: LogicalSnapshot[] = groupSnapshots({ policy: st.ref, repositoryId: result.repositoryId, snapshots, runs, previous: st.rows });
@@ -153,11 +152,15 @@ class Index implements SnapshotIndex {
       policy: st.ref,
       forgotten: st.forgotten,
       store: (groups) => {
-        if (st.dropped) return;
-        const objects = this.store.upsert(st, groups);
-        this.deps.onStored?.(objects);
+        if (!st.dropped) this.upsert(st, groups);
       },
     });
+  }
+
+  /** Stores some of a first listing's groups (the policy's other rows stay) and tells onStored. */
+  private upsert(st: PolicyState, groups: readonly LogicalSnapshot[]): void {
+    const objects = this.store.upsert(st, groups);
+    this.deps.onStored?.(objects);
   }
 
   private failed(st: PolicyState, error: SourceFailure): void {

@@ -145,6 +145,11 @@ function fail(state: PoolState, slot: Slot, err: Error): void {
   }
 }
 
+/** Starts workers until the pool has its size. */
+function fill(state: PoolState): void {
+  while (state.slots.length < state.size) startWorker(state);
+}
+
 function startWorker(state: PoolState): Slot {
   const worker = new Worker(new URL("./decode-worker.ts", import.meta.url));
   const slot: Slot = { worker, busy: 0 };
@@ -161,7 +166,7 @@ export function createDecodePool(opts: { readonly size: number }): DecodePool {
   const state: PoolState = { size: opts.size, slots: [], pending: new Map() };
   let seq = 0;
   const send = <T extends PoolOutcome[] | Uint8Array>(req: DecodeRequest, transfer: ArrayBuffer[]): Promise<T> => {
-    while (state.slots.length < state.size) startWorker(state);
+    fill(state);
     const slot = state.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     return new Promise<T>((resolve, reject) => {
       state.pending.set(req.seq, { slot, resolve: resolve as Pending["resolve"], reject });
@@ -192,7 +197,7 @@ export function createDecodePool(opts: { readonly size: number }): DecodePool {
       return send({ kind: "romix", seq: ++seq, params, blocks: copy }, [copy.buffer]);
     },
     prestart() {
-      while (state.slots.length < state.size) startWorker(state);
+      fill(state);
     },
     async close() {
       const all = state.slots.splice(0);

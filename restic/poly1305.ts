@@ -7,9 +7,10 @@
 import { poly1305 as noblePoly1305 } from "@noble/ciphers/_poly1305.js";
 import { KEY_AT, MESSAGE_AT, TAG_AT, poly1305ModuleBytes } from "./poly1305-wasm.ts";
 import { instantiate } from "./wasm.ts";
+import type { WasmMemory } from "./wasm.ts";
 
 interface Poly1305Exports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly memory: WasmMemory;
   poly1305(length: number): void;
 }
 

@@ -9,6 +9,7 @@
 import { pbkdf2Sync } from "node:crypto";
 import { DIAGONAL_WORD, romixModuleBytes } from "./romix-wasm.ts";
 import { instantiate } from "./wasm.ts";
+import type { WasmMemory } from "./wasm.ts";
 
 export interface RomixParams {
   readonly N: number;
@@ -19,7 +20,7 @@ export interface RomixParams {
 export type RomixLane = (blocks: Uint8Array, params: RomixParams) => Promise<Uint8Array>;
 
 interface RomixExports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly memory: WasmMemory;
   romix(r: number, n: number): void;
 }
 

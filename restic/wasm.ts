@@ -12,14 +12,21 @@ interface Wasm {
 }
 const wasm = (globalThis as unknown as { readonly WebAssembly: Wasm }).WebAssembly;
 
-const compiled = new WeakMap<object, object>();
+/** The exported memory of an instance. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
 
-/** A new instance of the module (compiled on first use, by the identity of `key`, default the bytes). */
-export function instantiate(bytes: Uint8Array, key: object = bytes): unknown {
-  let module = compiled.get(key);
+/** Compiled modules by the identity of their bytes (callers keep their bytes). */
+const compiled = new WeakMap<Uint8Array, object>();
+
+/** A new instance of the module, compiled on first use. */
+export function instantiate(bytes: Uint8Array): unknown {
+  let module = compiled.get(bytes);
   if (module === undefined) {
     module = new wasm.Module(bytes);
-    compiled.set(key, module);
+    compiled.set(bytes, module);
   }
   return new wasm.Instance(module, {}).exports;
 }
