@@ -47,36 +47,41 @@ export const set = (local: number, value: Code): Code => cat(value, [0x21, ...ul
 export const tee = (local: number, value: Code): Code => cat(value, [0x22, ...uleb(local)]);
 export const i32 = (n: number): Code => [0x41, ...sleb(n)];
 
-// i32 arithmetic.
-const i32op = (opcode: number) => (a: Code, b: Code): Code => cat(a, b, [opcode]);
-export const add = i32op(0x6a);
-export const sub = i32op(0x6b);
-export const mul = i32op(0x6c);
-export const and = i32op(0x71);
-export const shl = i32op(0x74);
-export const ltU = i32op(0x49);
-export const geU = i32op(0x4f);
-export const ne = i32op(0x47);
-/** `i32.load` (4-byte aligned). */
-export const load32 = (addr: Code, offset = 0): Code => cat(addr, [0x28, 2, ...uleb(offset)]);
-export const store8 = (addr: Code, value: Code, offset = 0): Code => cat(addr, value, [0x3a, 0, ...uleb(offset)]);
+/** A binary operator: both operands, then the opcode (i32 and i64 alike). */
+const binary = (opcode: number) => (a: Code, b: Code): Code => cat(a, b, [opcode]);
+/** A load: the address, then the opcode and its memarg (log2 alignment, offset). */
+const loadOp = (opcode: number, align: number) => (addr: Code, offset = 0): Code => cat(addr, [opcode, align, ...uleb(offset)]);
+/** A store: the address and the value, then the opcode and its memarg. */
+const storeOp = (opcode: number, align: number) => (addr: Code, value: Code, offset = 0): Code => cat(addr, value, [opcode, align, ...uleb(offset)]);
 
-// i64 arithmetic.
+// i32.
+export const add = binary(0x6a);
+export const sub = binary(0x6b);
+export const mul = binary(0x6c);
+export const and = binary(0x71);
+export const shl = binary(0x74);
+export const ltU = binary(0x49);
+export const geU = binary(0x4f);
+export const ne = binary(0x47);
+/** `i32.load` (4-byte aligned). */
+export const load32 = loadOp(0x28, 2);
+export const store8 = storeOp(0x3a, 0);
+
+// i64.
 export const i64 = (n: number | bigint): Code => [0x42, ...sleb(n)];
-const i64op = (opcode: number) => (a: Code, b: Code): Code => cat(a, b, [opcode]);
-export const add64 = i64op(0x7c);
-export const sub64 = i64op(0x7d);
-export const mul64 = i64op(0x7e);
-export const and64 = i64op(0x83);
-export const or64 = i64op(0x84);
-export const xor64 = i64op(0x85);
-export const shl64 = i64op(0x86);
-export const shrU64 = i64op(0x88);
+export const add64 = binary(0x7c);
+export const sub64 = binary(0x7d);
+export const mul64 = binary(0x7e);
+export const and64 = binary(0x83);
+export const or64 = binary(0x84);
+export const xor64 = binary(0x85);
+export const shl64 = binary(0x86);
+export const shrU64 = binary(0x88);
 /** `i64.load32_u`: four bytes, little-endian, zero-extended (any alignment). */
-export const load32u64 = (addr: Code, offset = 0): Code => cat(addr, [0x35, 0, ...uleb(offset)]);
+export const load32u64 = loadOp(0x35, 0);
 /** `i64.store32`: the low four bytes, little-endian. */
-export const store32of64 = (addr: Code, value: Code, offset = 0): Code => cat(addr, value, [0x3e, 0, ...uleb(offset)]);
-export const store64 = (addr: Code, value: Code, offset = 0): Code => cat(addr, value, [0x37, 0, ...uleb(offset)]);
+export const store32of64 = storeOp(0x3e, 0);
+export const store64 = storeOp(0x37, 0);
 
 // Control and memory.
 /** `loop … end`: `brIf(0, …)` inside it jumps back to its start. */
