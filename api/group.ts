@@ -19,6 +19,8 @@ export const CATEGORY = "podwarden" as const;
 
 /** Names users type, fixed by the product description. */
 export const SYSTEM_NAMESPACE = "podwarden-system" as const;
+/** The Secret of SYSTEM_NAMESPACE where the Snapshot API keeps unlocked repository keys for its next pods (apiserver/key-secret.ts). */
+export const KEY_SECRET = "podwarden-snapshot-keys" as const;
 export const OPERATOR_DEPLOYMENT = "backup-operator" as const;
 export const BACKUP_SERVICE_ACCOUNT = "podwarden-backup" as const;
 export const PASSWORD_SECRET_PREFIX = "pw-backup-" as const;

@@ -30,39 +30,53 @@ const config = {
   concurrency: Number(env["REPOSITORY_CONCURRENCY"] ?? 4),
   /** The reader's persistent snapshot cache (an emptyDir); unset: memory only. */
   cacheDir: env["SNAPSHOT_CACHE_DIR"] || undefined,
+  /** A Secret of this namespace that keeps unlocked keys for the next pods (key-secret.ts); unset: none. */
+  keySecret: env["KEY_SECRET_NAME"] && env["POD_NAMESPACE"] ? { namespace: env["POD_NAMESPACE"], name: env["KEY_SECRET_NAME"] } : undefined,
 };
 
 const log = createLogger({ name: "podwarden-snapshots-api", level: config.logLevel });
 log.info({ startupMs: Math.round(performance.now()) }, "snapshot API starting");
 // The Kubernetes requests go out first: their answers (policies and StorageConnections, then
 // each policy's password Secret) are what the first listing waits for longest.
-const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources] = await Promise.all([
+const [{ loadKubeClient }, { kubeAccessReviewer, kubeTokenReviewer, watchAuthConfig }, kubeSources, { secretKeyStore }] = await Promise.all([
   import("../kube/client.ts"),
   import("./kube-auth.ts"),
   import("./kube-sources.ts"),
+  import("./key-secret.ts"),
 ]);
 const { cachedRunLookup, policyConditionApplier, secretReader, startKubeCaches, storageLookup, wirePolicyTriggers, wireRunTrigger } = kubeSources;
 const client = loadKubeClient(config.kubeconfig, { host: env["KUBERNETES_SERVICE_HOST"], port: env["KUBERNETES_SERVICE_PORT"] });
 const authConfig = watchAuthConfig({ client, log, sleep: (ms) => sleep(ms) });
 const caches = startKubeCaches(client, log);
+const keySecret = config.keySecret === undefined ? undefined : secretKeyStore({ client, ...config.keySecret, log });
 
 // Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers;
 // started while those requests are in flight, they are up by the time the first password is
-// read. The first key derivation they run is when the main thread has nothing to do but wait
-// (see below). A restarted container finds the keys it stored on its emptyDir
+// read. The first work they get is when the main thread has nothing to do but wait (see
+// below). A restarted container finds the keys it stored on its emptyDir
 // (docs/snapshots-cold-start.md): no derivation is coming, so the workers start when needed.
-const [{ createDecodePool, defaultPoolSize }, { holdsKeys }] = await Promise.all([import("../restic/decode-pool.ts"), import("../restic/key-store.ts")]);
+const [{ createDecodePool, defaultPoolSize }, { holdsKeys, keyStore, layeredKeyStore }] = await Promise.all([import("../restic/decode-pool.ts"), import("../restic/key-store.ts")]);
 const restarted = config.cacheDir !== undefined && holdsKeys(config.cacheDir);
 const pool = createDecodePool({ size: defaultPoolSize() });
 if (!restarted) pool.prestart();
-const deriving = Promise.withResolvers<void>();
+const workersBusy = Promise.withResolvers<void>();
 const decodePool: DecodePool = {
   ...pool,
   romix: (blocks, params) => {
-    deriving.resolve();
+    workersBusy.resolve();
     return pool.romix(blocks, params);
   },
+  readAndDecode: (ctx, root, ids) => {
+    workersBusy.resolve();
+    return pool.readAndDecode(ctx, root, ids);
+  },
+  decode: (ctx, items) => {
+    workersBusy.resolve();
+    return pool.decode(ctx, items);
+  },
 };
+// Keys are looked up in the emptyDir first (a restarted container), then in the key Secret (a new pod).
+const stores = [...(config.cacheDir === undefined ? [] : [keyStore(config.cacheDir)]), ...(keySecret === undefined ? [] : [keySecret])];
 
 // The index's own modules load while the requests are in flight.
 const [{ createSnapshotIndex }, { KUBECTL_TABLE, prerenderRows }, { createRepoSources, defaultBackend }, { createConditionWriter }] = await Promise.all([
@@ -81,6 +95,7 @@ const sources = createRepoSources({
   readSecret,
   backend: defaultBackend(config.nfsRoot),
   ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
+  ...(stores.length === 0 ? {} : { keyStore: layeredKeyStore(stores) }),
   decodePool,
   clock,
   log,
@@ -119,12 +134,12 @@ const indexReady = indexStarted
   .then(() => index.refreshAll())
   .then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
 
-// The HTTPS side loads while the workers derive the first repository key (or once the first
-// refresh is done, when no key had to be derived): loading it earlier would only delay the
-// answers, files and Secrets the index waits for. A restarted container derives none: it loads
-// the HTTPS side while the index reads its caches. Bounded, so that health endpoints are served
-// even while the lists keep failing.
-await Promise.race([restarted ? indexStarted : deriving.promise, indexReady, sleep(1000)]);
+// The HTTPS side loads while the workers derive the first repository key or decode the first
+// batch (or once the first refresh is done, when they had nothing to do): loading it earlier
+// would only delay the answers, files and Secrets the index waits for. A restarted container
+// has its keys and caches: it loads the HTTPS side while the index reads them. Bounded, so that
+// health endpoints are served even while the lists keep failing.
+await Promise.race([restarted ? indexStarted : workersBusy.promise, indexReady, sleep(1000)]);
 const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
   import("./app.ts"),
   import("./authn.ts"),

@@ -13,6 +13,7 @@ import type { Backend } from "../restic/backend.ts";
 import { cacheFilesOf, sweepCacheDir } from "../restic/cache-sweep.ts";
 import { isResticRepoError } from "../restic/errors.ts";
 import type { DecodePool } from "../restic/decode-pool.ts";
+import type { KeyStore } from "../restic/key-store.ts";
 import { openRepository } from "../restic/repository.ts";
 import type { Repository } from "../restic/repository.ts";
 import { policyKey } from "./types.ts";
@@ -61,9 +62,14 @@ export interface RepoSourcesDeps {
    * file again. Unset: snapshots are cached in memory only.
    */
   readonly cacheDir?: string;
+  /**
+   * Where unlocked keys are kept beyond this process (restic/key-store.ts), e.g. the files of
+   * `cacheDir` and then a Secret (key-secret.ts); default: the files of `cacheDir`, if set.
+   */
+  readonly keyStore?: KeyStore;
   /** Worker threads for key derivations and large listings (restic/decode-pool.ts); default: the reader's own. */
   readonly decodePool?: DecodePool;
-  /** For the hourly sweep of `cacheDir` (files of repositories no longer served); default Date.now. */
+  /** For the hourly sweep of `cacheDir` and the key store (entries of repositories no longer served); default Date.now. */
   readonly clock?: { now(): number };
   readonly log: Logger;
 }
@@ -162,15 +168,20 @@ export function createRepoSources(deps: RepoSourcesDeps): RepoSources {
   const now = (): number => (deps.clock ?? Date).now();
   let lastSweep = now();
 
-  /** Removes the cache files of repositories no handle uses (at most hourly, in the background). */
+  /** Removes the cache files and stored keys of repositories no handle uses (at most hourly, in the background). */
   function maybeSweep(): void {
-    const dir = deps.cacheDir;
-    if (dir === undefined || now() - lastSweep < SWEEP_EVERY_MS) return;
+    const { cacheDir: dir, keyStore: store } = deps;
+    if ((dir === undefined && store?.sweep === undefined) || now() - lastSweep < SWEEP_EVERY_MS) return;
     lastSweep = now();
     void Promise.allSettled([...handles.values()].map((h) => h.repo)).then(async (repos) => {
-      const keep = new Set(repos.flatMap((r) => (r.status === "fulfilled" ? cacheFilesOf(r.value) : [])));
-      const removed = await sweepCacheDir({ dir, keep, now: now(), olderThanMs: SWEEP_OLDER_THAN_MS });
-      if (removed.length > 0) deps.log.info({ cacheDir: dir, removed: removed.length }, "unused cache files removed");
+      const sweep = { keep: new Set(repos.flatMap((r) => (r.status === "fulfilled" ? cacheFilesOf(r.value) : []))), now: now(), olderThanMs: SWEEP_OLDER_THAN_MS };
+      const files = dir === undefined ? [] : await sweepCacheDir({ dir, ...sweep });
+      if (files.length > 0) deps.log.info({ cacheDir: dir, removed: files.length }, "unused cache files removed");
+      const keys = await (store?.sweep?.(sweep) ?? Promise.resolve([])).catch((err: unknown) => {
+        deps.log.warn({ error: err instanceof Error ? err.message : String(err) }, "unused stored keys not removed");
+        return [];
+      });
+      if (keys.length > 0) deps.log.info({ removed: keys.length }, "unused stored keys removed");
     });
   }
 
@@ -182,7 +193,7 @@ export function createRepoSources(deps: RepoSourcesDeps): RepoSources {
     if (existing?.signature === signature) return existing.repo;
     closeBackend(existing?.backend);
     const backend = Promise.resolve().then(() => deps.backend(target));
-    const cache = deps.cacheDir === undefined ? {} : { cacheDir: deps.cacheDir };
+    const cache = { ...(deps.cacheDir === undefined ? {} : { cacheDir: deps.cacheDir }), ...(deps.keyStore === undefined ? {} : { keyStore: deps.keyStore }) };
     const pool = deps.decodePool === undefined ? {} : { decodePool: deps.decodePool };
     const repo = backend.then((b) => openRepository({ backend: b, password, snapshotCache: new Map(), ...cache, ...pool, log: deps.log }));
     handles.set(key, { signature, repo, backend });

@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FoundKey } from "./keys.ts";
-import { holdsKeys, keyFileName, keyStore, openKey, sealKey } from "./key-store.ts";
+import { holdsKeys, keyFileName, keyStore, layeredKeyStore, openKey, sealKey } from "./key-store.ts";
+import type { KeyStore } from "./key-store.ts";
 
 const location = "local:/srv/repo";
 const password = "correct horse";
@@ -61,6 +62,41 @@ describe("keyStore", () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+/** A store in memory that counts its calls; `fails` makes its saves reject. */
+function memoryStore(fails = false): KeyStore & { readonly entries: Map<string, FoundKey>; saves: number } {
+  const entries = new Map<string, FoundKey>();
+  const store = {
+    entries,
+    saves: 0,
+    load: async (loc: string, pw: string) => entries.get(`${loc}\n${pw}`),
+    save: async (loc: string, pw: string, e: FoundKey) => {
+      store.saves++;
+      if (fails) throw new Error("store down");
+      entries.set(`${loc}\n${pw}`, e);
+    },
+  };
+  return store;
+}
+
+describe("layeredKeyStore", () => {
+  it("answers from the first store that holds the entry and copies it into the ones before", async () => {
+    const [first, second, third] = [memoryStore(), memoryStore(), memoryStore()];
+    await third.save(location, password, entry);
+    const layered = layeredKeyStore([first, second, third]);
+    assert.deepEqual(await layered.load(location, password), entry);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual([first.entries.size, second.entries.size], [1, 1]);
+    assert.equal(await layered.load(location, "wrong"), undefined);
+  });
+
+  it("saves to every store; one failing store fails the save after the others were written", async () => {
+    const [ok, down] = [memoryStore(), memoryStore(true)];
+    await assert.rejects(layeredKeyStore([down, ok]).save(location, password, entry), /store down/);
+    assert.deepEqual(await ok.load(location, password), entry);
+    assert.equal(down.saves, 1);
   });
 });
 

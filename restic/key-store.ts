@@ -38,6 +38,18 @@ export interface KeyStore {
   load(location: string, password: string): Promise<FoundKey | undefined>;
   /** Replaces the entry of `location` atomically; throws on storage errors. */
   save(location: string, password: string, entry: FoundKey): Promise<void>;
+  /**
+   * Removes the entries of repositories no longer served, once unused for a while; the names
+   * removed. Absent where something else sweeps (the files of a cache directory: cache-sweep.ts).
+   */
+  sweep?(o: KeySweep): Promise<string[]>;
+}
+
+/** What a sweep keeps: entries named in `keep` (keyFileName of every repository in use), and others until unused for `olderThanMs`. */
+export interface KeySweep {
+  readonly keep: ReadonlySet<string>;
+  readonly now: number;
+  readonly olderThanMs: number;
 }
 
 const KEY_FILE_SUFFIX = ".key";
@@ -101,6 +113,34 @@ export function keyStore(dir: string): KeyStore {
     },
     async save(location, password, entry) {
       await writePrivateFile(join(dir, keyFileName(location)), sealKey(location, password, entry));
+    },
+  };
+}
+
+/**
+ * Stores tried in order (the fastest first): `load` answers from the first that holds the entry
+ * and copies it into the ones before it; `save` writes to every store and rejects with the first
+ * failure once all have been tried.
+ */
+export function layeredKeyStore(stores: readonly KeyStore[]): KeyStore {
+  return {
+    async load(location, password) {
+      for (const [i, store] of stores.entries()) {
+        const entry = await store.load(location, password);
+        if (entry === undefined) continue;
+        for (const before of stores.slice(0, i)) void before.save(location, password, entry).catch(() => undefined);
+        return entry;
+      }
+      return undefined;
+    },
+    async save(location, password, entry) {
+      const results = await Promise.allSettled(stores.map((s) => s.save(location, password, entry)));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
+    },
+    async sweep(o) {
+      const removed = await Promise.all(stores.map((s) => s.sweep?.(o) ?? []));
+      return removed.flat();
     },
   };
 }

@@ -11,6 +11,8 @@ import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
 import type { CacheSync } from "./cache-sync.ts";
 import { createCacheSync } from "./cache-sync.ts";
 import { diskCache } from "./disk-cache.ts";
+import { keyStore } from "./key-store.ts";
+import type { KeyStore } from "./key-store.ts";
 import type { DecodePool } from "./decode-pool.ts";
 import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
@@ -45,10 +47,12 @@ export interface OpenRepositoryOptions {
   readonly decodePool?: DecodePool | null;
   /**
    * Directory for the persistent snapshot cache (one encrypted file per repository, named by its
-   * `config.id`; see disk-cache.ts) and the key store (the unlocked key sealed with the
-   * password; key-store.ts). Absent: snapshots and keys are cached in memory only.
+   * `config.id`; see disk-cache.ts) and, unless `keyStore` says otherwise, the key store (the
+   * unlocked key sealed with the password; key-store.ts). Absent: memory only.
    */
   readonly cacheDir?: string;
+  /** Where unlocked keys are kept beyond this process; default: the files of `cacheDir`. */
+  readonly keyStore?: KeyStore;
   readonly log?: Logger;
 }
 
@@ -85,9 +89,10 @@ export async function openRepository(opts: OpenRepositoryOptions): Promise<Repos
   const pool = opts.decodePool === null ? undefined : (opts.decodePool ?? defaultPool());
   // scrypt's p blocks are mixed in the pool's workers, one lane per worker.
   const lanes = pool === undefined ? undefined : romixLanes(pool);
-  const { key, config } = await unlock({ ...opts, ...(lanes === undefined ? {} : { romixLanes: lanes }) }, prefetch(readConfig(opts.backend)));
+  const store = opts.keyStore ?? (opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir));
+  const { key, config, from } = await unlock({ ...opts, ...(store === undefined ? {} : { keyStore: store }), ...(lanes === undefined ? {} : { romixLanes: lanes }) }, prefetch(readConfig(opts.backend)));
   const { id, version } = parseConfig(repository, config);
-  opts.log?.debug({ repository, repositoryId: id, version }, "restic repository opened");
+  opts.log?.debug({ repository, repositoryId: id, version, key: from }, "restic repository opened");
   const sync = opts.cacheDir === undefined ? undefined : startCacheSync(opts.cacheDir, { repository, id, key, log: opts.log });
   return createRepository({ ...opts, key, id, version, pool, names, sync });
 }

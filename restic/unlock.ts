@@ -1,7 +1,8 @@
 /**
  * Opening a repository's master key, cheapest first: the process's key cache (memory), the key
- * store of `cacheDir` (a restarted process; key-store.ts), and only then the key search through
- * `keys/` (scrypt). Whatever is cached must still decrypt `config`, or the search runs.
+ * store (a restarted process's files, or keys an earlier pod stored; key-store.ts), and only then
+ * the key search through `keys/` (scrypt). Whatever is cached must still decrypt `config`, or the
+ * search runs.
  * @module
  */
 import { createHmac, randomBytes } from "node:crypto";
@@ -12,15 +13,14 @@ import { DecryptError, decrypt, deriveUserKey } from "./crypto.ts";
 import { ResticRepoError, describeCause } from "./errors.ts";
 import { findKey } from "./keys.ts";
 import type { KeyStore } from "./key-store.ts";
-import { keyStore } from "./key-store.ts";
 import type { RomixLane } from "./scrypt.ts";
 
 export interface UnlockOptions {
   readonly backend: Backend;
   readonly password: string;
   readonly keyCache?: KeyCache;
-  /** Where the key store keeps its files; absent: memory only. */
-  readonly cacheDir?: string;
+  /** Where unlocked keys are kept beyond this process (key-store.ts); absent: memory only. */
+  readonly keyStore?: KeyStore;
   /** Threads that run scrypt's ROMix blocks in parallel (scrypt.ts); absent: Node's scrypt. */
   readonly romixLanes?: readonly RomixLane[];
   readonly log?: Logger;
@@ -42,6 +42,15 @@ export function keyCacheKey(backend: Backend, password: string): string {
   return `${backend.describe()}\n${digest}`;
 }
 
+/** Where an unlocked key came from: this process's memory, the key store, or the key search (scrypt; possibly shared with a concurrent open). */
+export type KeySource = "memory" | "store" | "search";
+
+export interface Unlocked {
+  readonly key: CryptoKey;
+  readonly config: Uint8Array;
+  readonly from: KeySource;
+}
+
 /** A promise whose rejection is observed now and surfaces only where it is awaited. */
 export function prefetch<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
@@ -50,21 +59,22 @@ export function prefetch<T>(p: Promise<T>): Promise<T> {
 
 /**
  * Uses the cached master key when it still opens `config` (a re-initialised repository
- * invalidates it): from memory, else from the key store of `cacheDir` (a restarted process).
+ * invalidates it): from memory, else from the key store (a restarted process, a new pod).
  * Without one, the key search starts at once, while `config` is still being read; a missing
  * `config` is still the error reported.
  */
-export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Array>): Promise<{ key: CryptoKey; config: Uint8Array }> {
+export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Array>): Promise<Unlocked> {
   const cache = opts.keyCache ?? defaultKeyCache;
   const cacheKey = keyCacheKey(opts.backend, opts.password);
-  const store = opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir);
-  const cached = cache.get(cacheKey) ?? (await storedKey(opts, store)).key;
+  const store = opts.keyStore;
+  const inMemory = cache.get(cacheKey);
+  const cached = inMemory ?? (await storedKey(opts, store)).key;
   const early = cached === undefined ? searchKey(opts, cache, cacheKey, store) : undefined;
   const sealedConfig = await readingConfig;
   const opened = cached === undefined ? undefined : await openWith(cached, sealedConfig);
   if (opened !== undefined) {
     cache.set(cacheKey, cached as Promise<CryptoKey>);
-    return opened;
+    return { ...opened, from: inMemory === undefined ? "store" : "memory" };
   }
   if (cached !== undefined && cache.get(cacheKey) === cached) cache.delete(cacheKey);
   const key = await (early ?? searchKey(opts, cache, cacheKey, store));
@@ -77,7 +87,7 @@ export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Ar
       detail: "config does not decrypt with the master key of the key file; the repository is damaged",
     });
   }
-  return { key, config };
+  return { key, config, from: "search" };
 }
 
 /** `config` opened with a cached key; undefined when the key is unavailable or no longer opens it. */

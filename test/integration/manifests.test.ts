@@ -26,7 +26,7 @@ describe("install manifests", () => {
     await cp.kubectlOk(["apply", "--server-side", "-f", join(REPO, "manifests/crds")]);
     const res = await cp.kubectl(["apply", "--dry-run=server", "-k", join(REPO, "manifests")]);
     assert.equal(res.code, 0, res.stderr);
-    for (const kind of ["deployment.apps/podwarden-webhook", "deployment.apps/podwarden-snapshots", "apiservice.apiregistration.k8s.io/v1alpha1.snapshots.backup.podwarden.io", "validatingwebhookconfiguration.admissionregistration.k8s.io/podwarden-backup"]) {
+    for (const kind of ["deployment.apps/podwarden-webhook", "deployment.apps/podwarden-snapshots", "secret/podwarden-snapshot-keys", "apiservice.apiregistration.k8s.io/v1alpha1.snapshots.backup.podwarden.io", "validatingwebhookconfiguration.admissionregistration.k8s.io/podwarden-backup"]) {
       assert.match(res.stdout, new RegExp(`${kind.replace(/\./g, "\\.")} .*\\(server dry run\\)`));
     }
   });
@@ -42,6 +42,9 @@ describe("install manifests", () => {
     assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "backup.podwarden.io/backuppolicies/status", "shop"), true);
     assert.equal(await allowed(sa("podwarden-snapshots"), "update", "backup.podwarden.io/backuppolicies", "shop"), false);
     assert.equal(await allowed(sa("podwarden-snapshots"), "create", "authorization.k8s.io/subjectaccessreviews"), true);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", "podwarden-system", "podwarden-snapshot-keys"), true);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", "podwarden-system", "podwarden-webhook-tls"), false);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", "shop", "podwarden-snapshot-keys"), false);
   });
 
   it("the built-in edit role may delete Snapshots, view may only read them", async () => {
@@ -59,12 +62,12 @@ describe("install manifests", () => {
 });
 
 /** A SubjectAccessReview: `what` is "group/resource[/subresource]" ("" group for core). */
-async function allowed(user: string, verb: string, what: string, namespace?: string): Promise<boolean> {
+async function allowed(user: string, verb: string, what: string, namespace?: string, name?: string): Promise<boolean> {
   const [group, resource, subresource] = what.split("/");
   const sar = {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SubjectAccessReview",
-    spec: { user, groups: ["system:authenticated"], resourceAttributes: { verb, group, resource, ...(subresource ? { subresource } : {}), ...(namespace ? { namespace } : {}) } },
+    spec: { user, groups: ["system:authenticated"], resourceAttributes: { verb, group, resource, ...(subresource ? { subresource } : {}), ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) } },
   };
   const out = await cp.kubectlOk(["create", "-f", "-", "-o", "jsonpath={.status.allowed}"], { input: JSON.stringify(sar) });
   return out.trim() === "true";

@@ -15,7 +15,7 @@ import { Agent, request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { REPO, yamlIn } from "./repo.ts";
 import { stringify } from "yaml";
-import { API_VERSION, GROUP, SNAPSHOT_GROUP, SYSTEM_NAMESPACE, VERSION } from "../../api/group.ts";
+import { API_VERSION, GROUP, KEY_SECRET, SNAPSHOT_GROUP, SYSTEM_NAMESPACE, VERSION } from "../../api/group.ts";
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
 import { installCRDs, issueLocalServingCert, registerAPIService } from "../env/register.ts";
@@ -45,7 +45,8 @@ type Obj = Record<string, unknown>;
 /**
  * Everything the Snapshot API server needs, for a user or ServiceAccount subject: delegated
  * authentication/authorization, the authentication ConfigMap, read access to our kinds and to
- * Secrets (passwords, S3 keys), and `patch` on `backuppolicies/status` (SnapshotsAvailable).
+ * Secrets (passwords, S3 keys), `patch` on `backuppolicies/status` (SnapshotsAvailable), and
+ * its key Secret (created empty here, as the manifests do).
  */
 export function snapshotApiRbac(subject: Obj = { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: SNAPSHOT_SERVER_USER }): Obj[] {
   const rbac = "rbac.authorization.k8s.io/v1";
@@ -67,6 +68,20 @@ export function snapshotApiRbac(subject: Obj = { kind: "User", apiGroup: "rbac.a
       kind: "ClusterRoleBinding",
       metadata: { name: `${name}:auth-delegator` },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+      subjects: [subject],
+    },
+    { apiVersion: "v1", kind: "Secret", metadata: { name: KEY_SECRET, namespace: SYSTEM_NAMESPACE }, type: "Opaque" },
+    {
+      apiVersion: rbac,
+      kind: "Role",
+      metadata: { name: `${name}:keys`, namespace: SYSTEM_NAMESPACE },
+      rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [KEY_SECRET], verbs: ["get", "patch"] }],
+    },
+    {
+      apiVersion: rbac,
+      kind: "RoleBinding",
+      metadata: { name: `${name}:keys`, namespace: SYSTEM_NAMESPACE },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${name}:keys` },
       subjects: [subject],
     },
     {
@@ -147,6 +162,8 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
           NFS_MOUNT_ROOT: opts.nfsRoot,
           LOG_LEVEL: opts.logLevel ?? "info",
           REFRESH_INTERVAL_SECONDS: String(opts.refreshIntervalSeconds ?? 600),
+          POD_NAMESPACE: SYSTEM_NAMESPACE,
+          KEY_SECRET_NAME: KEY_SECRET,
           ...env,
         },
         logPath: join(dir, "logs", `${name}.log`),
