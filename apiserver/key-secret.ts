@@ -40,8 +40,13 @@ export function entriesOf(secret: SecretDoc): Map<string, Buffer> {
   );
 }
 
+export interface SecretKeyStore extends KeyStore {
+  /** How many entries the Secret held when it was read (0 when it could not be read). */
+  held(): Promise<number>;
+}
+
 /** The key store in Secret `namespace/name`; its GET goes out now. */
-export function secretKeyStore(deps: SecretKeyStoreDeps): KeyStore {
+export function secretKeyStore(deps: SecretKeyStoreDeps): SecretKeyStore {
   const path = `/api/v1/namespaces/${encodeURIComponent(deps.namespace)}/secrets/${encodeURIComponent(deps.name)}`;
   const secret = `${deps.namespace}/${deps.name}`;
   const entries = deps.client.request<SecretDoc>("GET", path).then(entriesOf, (err: unknown) => {
@@ -53,7 +58,9 @@ export function secretKeyStore(deps: SecretKeyStoreDeps): KeyStore {
   const patch = (data: Record<string, string | null>): Promise<unknown> =>
     deps.client.request("PATCH", path, { body: { data }, contentType: "application/merge-patch+json" });
 
+  const read = entries.then((e) => e.size);
   return {
+    held: () => read,
     async load(location, password) {
       const sealed = (await entries).get(keyFileName(location));
       return sealed === undefined ? undefined : openKey(location, password, sealed);

@@ -50,29 +50,23 @@ const authConfig = watchAuthConfig({ client, log, sleep: (ms) => sleep(ms) });
 const caches = startKubeCaches(client, log);
 const keySecret = config.keySecret === undefined ? undefined : secretKeyStore({ client, ...config.keySecret, log });
 
-// Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers;
-// started while those requests are in flight, they are up by the time the first password is
-// read. The first work they get is when the main thread has nothing to do but wait (see
-// below). A restarted container finds the keys it stored on its emptyDir
-// (docs/snapshots-cold-start.md): no derivation is coming, so the workers start when needed.
+// Key derivations (scrypt's blocks, restic/scrypt.ts) and large listings run in these workers.
+// When keys must be derived, they start while those requests are in flight and are up by the
+// time the first password is read; their first derivation runs while the main thread has
+// nothing to do but wait (see below). When the keys are at hand (a restarted container's
+// emptyDir, or the key Secret an earlier pod filled; docs/snapshots-cold-start.md), no
+// derivation is coming: the workers start when a large listing needs them.
 const [{ createDecodePool, defaultPoolSize }, { holdsKeys, keyStore, layeredKeyStore }] = await Promise.all([import("../restic/decode-pool.ts"), import("../restic/key-store.ts")]);
 const restarted = config.cacheDir !== undefined && holdsKeys(config.cacheDir);
+const keysAtHand = restarted ? Promise.resolve(true) : (keySecret?.held().then((n) => n > 0) ?? Promise.resolve(false));
 const pool = createDecodePool({ size: defaultPoolSize() });
-if (!restarted) pool.prestart();
-const workersBusy = Promise.withResolvers<void>();
+void keysAtHand.then((yes) => yes || pool.prestart());
+const deriving = Promise.withResolvers<void>();
 const decodePool: DecodePool = {
   ...pool,
   romix: (blocks, params) => {
-    workersBusy.resolve();
+    deriving.resolve();
     return pool.romix(blocks, params);
-  },
-  readAndDecode: (ctx, root, ids) => {
-    workersBusy.resolve();
-    return pool.readAndDecode(ctx, root, ids);
-  },
-  decode: (ctx, items) => {
-    workersBusy.resolve();
-    return pool.decode(ctx, items);
   },
 };
 // Keys are looked up in the emptyDir first (a restarted container), then in the key Secret (a new pod).
@@ -134,12 +128,12 @@ const indexReady = indexStarted
   .then(() => index.refreshAll())
   .then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
 
-// The HTTPS side loads while the workers derive the first repository key or decode the first
-// batch (or once the first refresh is done, when they had nothing to do): loading it earlier
-// would only delay the answers, files and Secrets the index waits for. A restarted container
-// has its keys and caches: it loads the HTTPS side while the index reads them. Bounded, so that
-// health endpoints are served even while the lists keep failing.
-await Promise.race([restarted ? indexStarted : workersBusy.promise, indexReady, sleep(1000)]);
+// The HTTPS side loads while the workers derive the first repository key (or once the first
+// refresh is done, when no key had to be derived): loading it earlier would only delay the
+// answers, files and Secrets the index waits for. With the keys at hand it loads as the index
+// starts, while the index waits for its Secrets and files. Bounded, so that health endpoints
+// are served even while the lists keep failing.
+await Promise.race([keysAtHand.then((yes) => (yes ? indexStarted : deriving.promise)), indexReady, sleep(1000)]);
 const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
   import("./app.ts"),
   import("./authn.ts"),

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
-import { parse } from "yaml";
+import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
 
 /** A resolved connection: PEM strings, never paths (except the rotating token file). */
 export interface KubeTarget {
@@ -84,12 +85,18 @@ export function inClusterTarget(env: { readonly host?: string; readonly port?: s
   return { server: `https://${host}:${env.port}`, caPem: readFileSync(`${dir}/ca.crt`, "utf8"), tokenFile: `${dir}/token`, source: "in-cluster" };
 }
 
+/** YAML (and so JSON) text; the parser is loaded only for a kubeconfig file, never in a pod. */
+function parseYaml(text: string): unknown {
+  const { parse } = createRequire(import.meta.url)("yaml") as typeof Yaml;
+  return parse(text);
+}
+
 /** `path` set: that kubeconfig file; otherwise the in-cluster service account. */
 export function loadTarget(path: string | undefined, env: { readonly host?: string; readonly port?: string }): KubeTarget {
   if (path === undefined || path === "") return inClusterTarget(env);
   let doc: unknown;
   try {
-    doc = parse(readFileSync(path, "utf8"));
+    doc = parseYaml(readFileSync(path, "utf8"));
   } catch (err) {
     throw new KubeconfigError(`${path}: cannot read the kubeconfig: ${err instanceof Error ? err.message : String(err)}`);
   }
