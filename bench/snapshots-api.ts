@@ -9,11 +9,12 @@
  *   answered from a kept body (valid while no AGE cell changes), so the whole list is also
  *   measured with a label selector every row matches, which is assembled anew each time;
  * - cold: a new server process (apiserver/main.ts), from spawn to the first complete list it
- *   serves: a new pod from the image (Node's compile cache built with the image, nothing else),
- *   a restarted container (its emptyDir also keeps the snapshot cache and stored keys), and a
- *   process with no caches at all; and a minimal process with the same index, restic adapter and
- *   Table code but no Kubernetes (policy, storage and password given), from spawn to the
- *   rendered Table;
+ *   serves: a new pod from the image (Node's compile cache built with the image, an empty
+ *   emptyDir, the key an earlier pod stored in the key Secret), the first pod ever (the key
+ *   Secret empty too: scrypt), a restarted container (its emptyDir also keeps the snapshot cache
+ *   and stored keys), and a process with no caches at all; and a minimal process with the same
+ *   index, restic adapter and Table code but no Kubernetes (policy, storage and password given),
+ *   from spawn to the rendered Table;
  * - `restic snapshots --json --no-lock` on the same repository (no cache, and its own warm
  *   cache), interleaved run by run with the cold starts;
  * - fresh: from the BackupRun status patch (Succeeded) to the new Snapshot's watch event
@@ -31,7 +32,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LABELS } from "../api/group.ts";
+import { KEY_SECRET, LABELS, SYSTEM_NAMESPACE } from "../api/group.ts";
 import { freePort } from "../test/env/ports.ts";
 import { httpsRequest } from "../test/env/http.ts";
 import type { SupervisedProcess } from "../test/env/supervisor.ts";
@@ -160,6 +161,17 @@ function imageLauncher(env: SnapshotEnv, compiled: string, snapshotCacheDir?: st
   };
 }
 
+/** `launcher` after emptying the key Secret: the process finds no stored key and derives it (and stores it again). */
+function withoutStoredKeys(env: SnapshotEnv, launcher: Launcher): Launcher {
+  return {
+    caPem: launcher.caPem,
+    spawn: async (o) => {
+      await env.cp.kubectlOk(["patch", "secret", KEY_SECRET, "-n", SYSTEM_NAMESPACE, "--type=merge", "-p", '{"data":null}']);
+      return launcher.spawn(o);
+    },
+  };
+}
+
 /** What the image build does: every module's compile cache in `dir`. */
 function buildCompileCache(dir: string): void {
   const done = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/warm-compile-cache.ts", import.meta.url))], { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: "inherit" });
@@ -234,11 +246,13 @@ function timedRestic(args: readonly string[]): Promise<number> {
 }
 
 interface ColdRuns {
-  /** A new pod from the image: compile cache from the build, no snapshot cache, no stored key. */
+  /** A new pod from the image: compile cache from the build, no snapshot cache, the key an earlier pod stored in the key Secret. */
   readonly image: number[];
+  /** The first pod ever: as `image`, with an empty key Secret. */
+  readonly first: number[];
   /** A restarted container: the image's compile cache plus the emptyDir's snapshot cache and stored keys. */
   readonly restarted: number[];
-  /** No caches at all: Node strips types and compiles every module. */
+  /** No caches at all: Node strips types and compiles every module, and the key Secret is empty. */
   readonly bare: number[];
   readonly resticNoCache: number[];
   readonly resticCached: number[];
@@ -250,18 +264,22 @@ async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: s
   buildCompileCache(compiled);
   const image = imageLauncher(env, compiled);
   const restarted = imageLauncher(env, compiled, join(env.dir, `bench-cache-${at.count}`));
-  const bare = { caPem: env.caPem, spawn: env.spawnServer };
+  const first = withoutStoredKeys(env, image);
+  const bare = withoutStoredKeys(env, { caPem: env.caPem, spawn: env.spawnServer });
   const resticCache = `${repo.repo}-restic-cache`;
   const resticArgs = (cache: string[]): string[] => ["-r", repo.repo, ...cache, "snapshots", "--json", "--no-lock"];
   await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-prime` });
   await timedRestic(resticArgs(["--cache-dir", resticCache]));
-  const out: ColdRuns = { image: [], restarted: [], bare: [], resticNoCache: [], resticCached: [] };
+  const out: ColdRuns = { image: [], first: [], restarted: [], bare: [], resticNoCache: [], resticCached: [] };
   for (let r = 0; r < runs; r++) {
-    out.image.push(await coldStart(env, image, { ...at, name: `cold-image-${at.count}-${r}` }));
+    out.first.push(await coldStart(env, first, { ...at, name: `cold-first-${at.count}-${r}` }));
     out.resticNoCache.push(await timedRestic(resticArgs(["--no-cache"])));
-    out.restarted.push(await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-${r}` }));
+    out.image.push(await coldStart(env, image, { ...at, name: `cold-image-${at.count}-${r}` }));
     out.resticCached.push(await timedRestic(resticArgs(["--cache-dir", resticCache])));
+    out.restarted.push(await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-${r}` }));
+    out.resticNoCache.push(await timedRestic(resticArgs(["--no-cache"])));
     out.bare.push(await coldStart(env, bare, { ...at, name: `cold-bare-${at.count}-${r}` }));
+    out.resticCached.push(await timedRestic(resticArgs(["--cache-dir", resticCache])));
   }
   return out;
 }
@@ -332,7 +350,7 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise
     for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
     const runs = (xs: readonly number[]): string => `${ms(quantile(xs, 0.5))} (${xs.map(ms).join(", ")})`;
-    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold.image)} | ${runs(cold.restarted)} | ${runs(cold.bare)} | ${runs(minimal)} | ${runs(cold.resticNoCache)} / ${runs(cold.resticCached)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
+    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold.image)} | ${runs(cold.first)} | ${runs(cold.restarted)} | ${runs(cold.bare)} | ${runs(minimal)} | ${runs(cold.resticNoCache)} / ${runs(cold.resticCached)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
   } finally {
     client.close();
   }
@@ -358,8 +376,8 @@ async function main(): Promise<void> {
     [
       `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
       "",
-      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its compile cache; no snapshot cache, no stored key) → first full list, median (runs) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (Node compiles every module) | cold: minimal process (index + reader + Table, no Kubernetes; the image's compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
-      "|---|---|---|---|---|---|---|---|---|---|---|",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its compile cache, an empty emptyDir, the key Secret an earlier pod filled) → first full list, median (runs) | cold: the first pod ever (as before, the key Secret empty: scrypt) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (Node compiles every module; the key Secret empty) | cold: minimal process (index + reader + Table, no Kubernetes; the image's compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...lines,
       "",
     ].join("\n"),
