@@ -61,12 +61,21 @@ const restarted = config.cacheDir !== undefined && holdsKeys(config.cacheDir);
 const keysAtHand = restarted ? Promise.resolve(true) : (keySecret?.held().then((n) => n > 0) ?? Promise.resolve(false));
 const pool = createDecodePool({ size: defaultPoolSize() });
 void keysAtHand.then((yes) => yes || pool.prestart());
-const deriving = Promise.withResolvers<void>();
+/** Resolves when the workers get their first job: a key derivation, or a large listing's first batch. */
+const workersBusy = Promise.withResolvers<void>();
 const decodePool: DecodePool = {
   ...pool,
   romix: (blocks, params) => {
-    deriving.resolve();
+    workersBusy.resolve();
     return pool.romix(blocks, params);
+  },
+  readAndDecode: (ctx, root, ids) => {
+    workersBusy.resolve();
+    return pool.readAndDecode(ctx, root, ids);
+  },
+  decode: (ctx, items) => {
+    workersBusy.resolve();
+    return pool.decode(ctx, items);
   },
 };
 // Keys are looked up in the emptyDir first (a restarted container), then in the key Secret (a new pod).
@@ -128,12 +137,13 @@ const indexReady = indexStarted
   .then(() => index.refreshAll())
   .then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
 
-// The HTTPS side loads while the workers derive the first repository key (or once the first
-// refresh is done, when no key had to be derived): loading it earlier would only delay the
-// answers, files and Secrets the index waits for. With the keys at hand it loads as the index
-// starts, while the index waits for its Secrets and files. Bounded, so that health endpoints
-// are served even while the lists keep failing.
-await Promise.race([keysAtHand.then((yes) => (yes ? indexStarted : deriving.promise)), indexReady, sleep(1000)]);
+// The HTTPS side loads when the workers get their first job (deriving a key, or starting on a
+// large listing), when the main thread would only wait for them, or else once the first
+// refresh is done: loading it earlier would only delay the answers, files and Secrets the index
+// waits for. A restarted container reads its caches on the main thread and starts no workers:
+// it loads the HTTPS side as the index starts, while the index waits for its Secrets and files.
+// Bounded, so that health endpoints are served even while the lists keep failing.
+await Promise.race([restarted ? indexStarted : workersBusy.promise, indexReady, sleep(1000)]);
 const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
   import("./app.ts"),
   import("./authn.ts"),
