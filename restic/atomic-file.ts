@@ -1,8 +1,10 @@
 /**
  * Writing a private cache file so that readers see the old file or the new one, never half of
- * one: a temporary file beside it, then a rename.
+ * one: a temporary file beside it, then a rename; and whether a cache directory holds any file
+ * of a kind.
  * @module
  */
+import { readdirSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -22,5 +24,14 @@ export async function writePrivateFile(path: string, bytes: Uint8Array): Promise
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Whether `dir` holds a file whose name ends with `suffix`; false when it is missing or unreadable. */
+export function holdsFileEndingWith(dir: string, suffix: string): boolean {
+  try {
+    return readdirSync(dir).some((name) => name.endsWith(suffix));
+  } catch {
+    return false;
   }
 }

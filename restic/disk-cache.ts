@@ -16,7 +16,7 @@ import { createHash, hkdfSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { constants as zlibConstants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import { writePrivateFile } from "./atomic-file.ts";
+import { holdsFileEndingWith, writePrivateFile } from "./atomic-file.ts";
 import { openFile, sealFile } from "./sealed-file.ts";
 import type { SealedFormat } from "./sealed-file.ts";
 import type { CryptoKey } from "./crypto.ts";
@@ -33,9 +33,16 @@ const MAX_JSON_BYTES = 256 * 1024 * 1024;
 const HKDF_SALT = Buffer.from("podwarden restic snapshot cache", "utf8");
 
 /** The file name for a repository: its `config.id` (hex), hashed when unusually long. */
+const CACHE_FILE_SUFFIX = ".snapshots";
+
 export function cacheFileName(repositoryId: string): string {
   const safe = /^[0-9a-f]{1,128}$/.test(repositoryId) ? repositoryId : createHash("sha256").update(repositoryId).digest("hex");
-  return `${safe}.snapshots`;
+  return `${safe}${CACHE_FILE_SUFFIX}`;
+}
+
+/** Whether `dir` holds any repository's snapshot cache (a restarted container's emptyDir); false for a missing directory. */
+export function holdsSnapshotCaches(dir: string): boolean {
+  return holdsFileEndingWith(dir, CACHE_FILE_SUFFIX);
 }
 
 /** The cache key of a repository: HKDF-SHA-256(master key, salt, format ‖ repository id). */

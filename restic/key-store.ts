@@ -16,10 +16,9 @@
  * @module
  */
 import { createHash, hkdfSync, randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writePrivateFile } from "./atomic-file.ts";
+import { holdsFileEndingWith, writePrivateFile } from "./atomic-file.ts";
 import { openFile, sealFile } from "./sealed-file.ts";
 import type { SealedFormat } from "./sealed-file.ts";
 import { isValidKey } from "./crypto.ts";
@@ -59,11 +58,7 @@ const KEY_FILE_SUFFIX = ".key";
  * likely open without scrypt. False when the directory is missing or unreadable.
  */
 export function holdsKeys(dir: string): boolean {
-  try {
-    return readdirSync(dir).some((name) => name.endsWith(KEY_FILE_SUFFIX));
-  } catch {
-    return false;
-  }
+  return holdsFileEndingWith(dir, KEY_FILE_SUFFIX);
 }
 
 /** The file of a location: its SHA-256, so any backend description is a safe name. */

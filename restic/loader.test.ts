@@ -179,3 +179,25 @@ describe("decode pool", () => {
     assert.ok(outcomes.every((o) => !("snapshot" in o) || Object.isFrozen(o.snapshot.tags)));
   });
 });
+
+describe("the workers start while the key is opened, for a large listing with no snapshot cache to read it from", () => {
+  const cases: { name: string; large: boolean; cache: "none" | "empty" | "holds"; prestarts: boolean }[] = [
+    { name: "large, no cache directory", large: true, cache: "none", prestarts: true },
+    { name: "large, an empty cache directory (a new pod)", large: true, cache: "empty", prestarts: true },
+    { name: "large, a cache directory holding snapshot caches (a restarted container)", large: true, cache: "holds", prestarts: false },
+    { name: "small", large: false, cache: "none", prestarts: false },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const dir = join(root, `prestart-${cases.indexOf(c)}`);
+      if (c.cache !== "none") await mkdir(dir, { recursive: true });
+      if (c.cache === "holds") await writeFile(join(dir, `${"cd".repeat(32)}.snapshots`), "x");
+      let prestarts = 0;
+      const counting: DecodePool = { ...failingPool, prestart: () => void prestarts++ };
+      const files = c.large ? bigRepoFiles().files : repoFiles(v2);
+      await openRepository({ backend: memoryBackend(files, `memory:prestart-${cases.indexOf(c)}`), password, keyCache, decodePool: counting, ...(c.cache === "none" ? {} : { cacheDir: dir }) });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(prestarts > 0, c.prestarts);
+    });
+  }
+});

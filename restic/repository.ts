@@ -10,13 +10,13 @@ import type { CryptoKey } from "./crypto.ts";
 import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
 import type { CacheSync } from "./cache-sync.ts";
 import { createCacheSync } from "./cache-sync.ts";
-import { diskCache } from "./disk-cache.ts";
+import { diskCache, holdsSnapshotCaches } from "./disk-cache.ts";
 import { keyStore } from "./key-store.ts";
 import type { KeyStore } from "./key-store.ts";
 import type { DecodePool } from "./decode-pool.ts";
 import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
-import { loadSnapshots } from "./loader.ts";
+import { POOL_MIN_FILES, loadSnapshots } from "./loader.ts";
 import type { OnSnapshots } from "./loader.ts";
 import type { RomixLane } from "./scrypt.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
@@ -87,6 +87,7 @@ export async function openRepository(opts: OpenRepositoryOptions): Promise<Repos
   // The first listing's names are fetched while the key is derived (scrypt dominates opening).
   const names = prefetch(opts.backend.list("snapshots"));
   const pool = opts.decodePool === null ? undefined : (opts.decodePool ?? defaultPool());
+  if (pool !== undefined) prestartForLargeListing(pool, names, opts.cacheDir);
   // scrypt's p blocks are mixed in the pool's workers, one lane per worker.
   const lanes = pool === undefined ? undefined : romixLanes(pool);
   const store = opts.keyStore ?? (opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir));
@@ -95,6 +96,15 @@ export async function openRepository(opts: OpenRepositoryOptions): Promise<Repos
   opts.log?.debug({ repository, repositoryId: id, version, key: from }, "restic repository opened");
   const sync = opts.cacheDir === undefined ? undefined : startCacheSync(opts.cacheDir, { repository, id, key, log: opts.log });
   return createRepository({ ...opts, key, id, version, pool, names, sync });
+}
+
+/**
+ * A listing large enough for the workers and no snapshot cache to read it from (a new process,
+ * an empty cache directory): the workers start while the key is being opened.
+ */
+function prestartForLargeListing(pool: DecodePool, names: Promise<string[]>, cacheDir: string | undefined): void {
+  if (cacheDir !== undefined && holdsSnapshotCaches(cacheDir)) return;
+  void names.then((ids) => ids.length >= POOL_MIN_FILES && pool.prestart(), () => undefined);
 }
 
 /** Starts reading the repository's disk cache file right away (it needs the key, so only now). */
