@@ -48,15 +48,17 @@ interface Rendered {
   tails?: Partial<Record<string, Buffer>>;
 }
 
-const cache = new WeakMap<Snapshot, Rendered>();
+/** Where an object's renderings are kept: a property no serialization or comparison sees (non-enumerable, symbol-keyed). */
+const RENDERED = Symbol("rendered");
 const COLUMNS_JSON = JSON.stringify(COLUMNS);
 export const COMMA = Buffer.from(",");
 
 function rendered(s: Snapshot): Rendered {
-  let r = cache.get(s);
+  const holder = s as Snapshot & { [RENDERED]?: Rendered };
+  let r = holder[RENDERED];
   if (r === undefined) {
     r = {};
-    cache.set(s, r);
+    Object.defineProperty(holder, RENDERED, { value: r });
   }
   return r;
 }

@@ -222,7 +222,7 @@ export function unpack(ids: readonly string[], ends: readonly number[], packed: 
 
 function freezeOutcome(o: PoolOutcome): PoolOutcome {
   if (!("snapshot" in o)) return o;
-  freezeBuiltSnapshot(o.snapshot);
   if (o.timeKey !== undefined) rememberTimeKey(o.snapshot, o.timeKey);
+  freezeBuiltSnapshot(o.snapshot);
   return { id: o.id, snapshot: o.snapshot };
 }

@@ -233,11 +233,16 @@ export function compareSnapshots(a: ResticSnapshot, b: ResticSnapshot): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** Snapshots are frozen, so each one's time key is computed once (or handed over by a decode worker). */
+/**
+ * Snapshots are frozen, so each one's time key is computed once: kept on the snapshot itself
+ * when it is handed over before it is frozen (a non-enumerable property no serialization or
+ * comparison sees), else beside it.
+ */
+const TIME_KEY = Symbol("timeKey");
 const sortKeys = new WeakMap<ResticSnapshot, string>();
 
 function sortKey(s: ResticSnapshot): string {
-  let k = sortKeys.get(s);
+  let k = (s as ResticSnapshot & { [TIME_KEY]?: string })[TIME_KEY] ?? sortKeys.get(s);
   if (k === undefined) {
     k = timeKey(s.time);
     sortKeys.set(s, k);
@@ -247,7 +252,8 @@ function sortKey(s: ResticSnapshot): string {
 
 /** Records the timeKey of `s` computed elsewhere (a decode worker), so that sorting does not compute it again. */
 export function rememberTimeKey(s: ResticSnapshot, key: string): void {
-  sortKeys.set(s, key);
+  if (Object.isExtensible(s)) Object.defineProperty(s, TIME_KEY, { value: key });
+  else sortKeys.set(s, key);
 }
 
 const FRACTION = /\.(\d+)/;
