@@ -61,20 +61,23 @@ const restarted = config.cacheDir !== undefined && holdsKeys(config.cacheDir);
 const keysAtHand = restarted ? Promise.resolve(true) : (keySecret?.held().then((n) => n > 0) ?? Promise.resolve(false));
 const pool = createDecodePool({ size: defaultPoolSize() });
 void keysAtHand.then((yes) => yes || pool.prestart());
-/** Resolves when the workers get their first job: a key derivation, or a large listing's first batch. */
-const workersBusy = Promise.withResolvers<void>();
+/**
+ * Resolves when the first listing is under way: the workers get their first job (a key
+ * derivation, or a large listing's first batch), or a small listing's first rows are stored.
+ */
+const underWay = Promise.withResolvers<void>();
 const decodePool: DecodePool = {
   ...pool,
   romix: (blocks, params) => {
-    workersBusy.resolve();
+    underWay.resolve();
     return pool.romix(blocks, params);
   },
   readAndDecode: (ctx, root, ids) => {
-    workersBusy.resolve();
+    underWay.resolve();
     return pool.readAndDecode(ctx, root, ids);
   },
   decode: (ctx, items) => {
-    workersBusy.resolve();
+    underWay.resolve();
     return pool.decode(ctx, items);
   },
 };
@@ -120,7 +123,10 @@ const index = createSnapshotIndex({
   onListed: (e) => conditions.observe(e),
   // A cold listing's rows are rendered for kubectl's Table as they are stored, while the rest of
   // the repository is still being read, rather than on the first request.
-  onStored: (objects) => prerenderRows(objects, KUBECTL_TABLE, clock.now()),
+  onStored: (objects) => {
+    underWay.resolve();
+    prerenderRows(objects, KUBECTL_TABLE, clock.now());
+  },
 });
 
 const refresh = (key: string): void => void index.refresh(key);
@@ -137,13 +143,15 @@ const indexReady = indexStarted
   .then(() => index.refreshAll())
   .then(() => log.info({ startupMs: Math.round(performance.now()), snapshots: index.list().length }, "snapshot index ready"));
 
-// The HTTPS side loads when the workers get their first job (deriving a key, or starting on a
-// large listing), when the main thread would only wait for them, or else once the first
-// refresh is done: loading it earlier would only delay the answers, files and Secrets the index
-// waits for. A restarted container reads its caches on the main thread and starts no workers:
-// it loads the HTTPS side as the index starts, while the index waits for its Secrets and files.
-// Bounded, so that health endpoints are served even while the lists keep failing.
-await Promise.race([restarted ? indexStarted : workersBusy.promise, indexReady, sleep(1000)]);
+// The HTTPS side loads once the first listing is under way: when the workers get their first
+// job (deriving a key, or starting on a large listing), while the main thread would only wait
+// for them, or when a small listing's first rows are in; loading it earlier would only delay
+// the answers, files and Secrets the index waits for, and loading it after the listing would
+// delay the first request. A restarted container reads its caches on the main thread and
+// starts no workers: it loads the HTTPS side as the index starts, while the index waits for its
+// Secrets and files. Bounded, so that health endpoints are served even while the lists keep
+// failing.
+await Promise.race([restarted ? indexStarted : underWay.promise, indexReady, sleep(1000)]);
 const [{ createApp }, { createAuthenticator }, { createAuthorizer }, { createHttpsServer }] = await Promise.all([
   import("./app.ts"),
   import("./authn.ts"),

@@ -220,7 +220,10 @@ export function unpack(ids: readonly string[], ends: readonly number[], packed: 
   return ids.map((id, i) => ({ id, bytes: packed.subarray(i === 0 ? 0 : (ends[i - 1] ?? 0), ends[i]) }));
 }
 
-function freezeOutcome(o: PoolOutcome): PoolOutcome {
+/** A worker's outcome as this thread keeps it: the snapshot frozen, its sort key remembered. */
+export function freezeOutcome(o: DecodeOutcome): DecodeOutcome;
+export function freezeOutcome(o: PoolOutcome): PoolOutcome;
+export function freezeOutcome(o: PoolOutcome): PoolOutcome {
   if (!("snapshot" in o)) return o;
   if (o.timeKey !== undefined) rememberTimeKey(o.snapshot, o.timeKey);
   freezeBuiltSnapshot(o.snapshot);

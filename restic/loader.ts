@@ -1,15 +1,18 @@
 /**
- * Fetching and decoding many snapshot files. Few files: read through the backend with bounded
- * concurrency and decode inline. Many files: decode in the worker pool, batch by batch, and for
- * local repositories let the workers read the files too.
+ * Fetching and decoding many snapshot files. Few files: decode inline, reading a local
+ * repository's files synchronously batch by batch (local-read.ts), others through the backend
+ * with bounded concurrency. Many files: decode in the worker pool, batch by batch, and for local
+ * repositories let the workers read the files too.
  * @module
  */
 import type { Backend } from "./backend.ts";
 import { localRootOf, localStorageError } from "./backend.ts";
 import type { DecodeItem, DecodePool, PoolOutcome } from "./decode-pool.ts";
+import { freezeOutcome } from "./decode-pool.ts";
 import { BackendNotFoundError, ResticRepoError } from "./errors.ts";
-import type { DecodeContext, SnapshotFileError } from "./load.ts";
-import { decodeSnapshotFile, decodeSnapshotFiles, hashMismatchError } from "./load.ts";
+import type { DecodeContext, DecodeOutcome, SnapshotFileError } from "./load.ts";
+import { decodeForTransfer, decodeSnapshotFile, decodeSnapshotFiles, hashMismatchError } from "./load.ts";
+import { readLocalFiles } from "./local-read.ts";
 import { mapLimit } from "./pool.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { compareSnapshots } from "./snapshot.ts";
@@ -54,10 +57,11 @@ export async function loadSnapshots(opts: LoadOptions, ids: readonly string[], o
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += BATCH_SIZE) batches.push(ids.slice(i, i + BATCH_SIZE));
   const workersRead = pool !== undefined && root !== undefined;
+  const readsHere = pool === undefined && root !== undefined;
   // Workers that read the files themselves get every batch at once: each keeps working through
   // its queue while this thread takes in (and the caller groups) the batches already done.
   await mapLimit(batches, workersRead ? batches.length : BATCHES_IN_FLIGHT, async (batch) => {
-    const outcomes = workersRead ? await inWorkers(opts, pool, root, batch) : await viaBackend(opts, pool, batch);
+    const outcomes = workersRead ? await inWorkers(opts, pool, root, batch) : readsHere ? await here(opts.ctx, root, batch) : await viaBackend(opts, pool, batch);
     const got: Loaded = { snapshots: [], errors: [] };
     for (const o of outcomes) {
       // Only a hash mismatch needs I/O; the rest are added without a promise each.
@@ -80,6 +84,16 @@ async function inWorkers(opts: LoadOptions, pool: DecodePool, root: string, batc
   } catch {
     return viaBackend(opts, undefined, batch);
   }
+}
+
+/** Local repository, few files: read and decoded on this thread, the event loop served between batches. */
+async function here(ctx: DecodeContext, root: string, batch: readonly string[]): Promise<PoolOutcome[]> {
+  await new Promise((resolve) => setImmediate(resolve));
+  return readLocalFiles(ctx, root, batch, decodeHere);
+}
+
+function decodeHere(ctx: DecodeContext, id: string, bytes: Uint8Array): DecodeOutcome {
+  return freezeOutcome(decodeForTransfer(ctx, id, bytes));
 }
 
 async function viaBackend(opts: LoadOptions, pool: DecodePool | undefined, batch: readonly string[]): Promise<PoolOutcome[]> {
