@@ -18,7 +18,7 @@ import { Worker } from "node:worker_threads";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const DIRS = ["api", "kube", "certs", "restic", "webhook", "apiserver"];
-/** Entry points: they start servers or write files when imported. The decode worker runs in a worker below. */
+/** Entry points: they start servers or write files when imported. The servers and the decode worker are compiled in workers below. */
 const ENTRY_POINTS = new Set(["apiserver/main.ts", "webhook/main.ts", "certs/cli.ts", "api/gen-crds.ts", "restic/decode-worker.ts"]);
 
 function modules(dir: string): string[] {
@@ -26,6 +26,20 @@ function modules(dir: string): string[] {
     .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".test.ts"))
     .map((e) => relative(root, join(e.parentPath, e.name)))
     .filter((path) => !ENTRY_POINTS.has(path) && !path.includes("testdata"));
+}
+
+/**
+ * Compiles a server's entry point (and what it loads before it reaches Kubernetes) without
+ * serving: in a worker thread whose kubeconfig does not exist, so the server stops at its first
+ * Kubernetes step, having been compiled. The entry point is the one module of a pod's start that
+ * would otherwise be type-stripped, and stripping the first module loads the stripper itself.
+ */
+function compileEntryPoint(path: string): Promise<void> {
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL(`../${path}`, import.meta.url), { env: { ...process.env, KUBECONFIG: join(root, "no-such-kubeconfig"), LOG_LEVEL: "silent" }, stdout: true, stderr: true });
+    worker.once("error", () => void worker.terminate().then(() => resolve()));
+    worker.once("exit", () => resolve());
+  });
 }
 
 /** Starts a decode worker and waits for its ready message: it compiles its own module graph. */
@@ -44,7 +58,9 @@ if (getCompileCacheDir() === undefined) {
 const paths = DIRS.flatMap(modules);
 for (const path of paths) await import(pathToFileURL(join(root, path)).href);
 await loadDecodeWorker();
+const servers = ["apiserver/main.ts", "webhook/main.ts"];
+for (const path of servers) await compileEntryPoint(path);
 flushCompileCache();
-process.stderr.write(`warm-compile-cache: ${paths.length + 1} modules and their dependencies in ${getCompileCacheDir()}\n`);
+process.stderr.write(`warm-compile-cache: ${paths.length + 1 + servers.length} modules and their dependencies in ${getCompileCacheDir()}\n`);
 // Some modules keep timers of their own (an SDK's, a logger's); the cache is written, so stop here.
 process.exit(0);
