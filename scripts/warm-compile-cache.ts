@@ -7,7 +7,8 @@
  *   NODE_COMPILE_CACHE=<dir> node scripts/warm-compile-cache.ts
  *
  * Imports every non-test module of the server directories (nothing but the entry points has
- * side effects on import), loads the decode worker in a worker thread, and flushes the cache.
+ * side effects on import), loads the decode worker in a worker thread, compiles the servers'
+ * entry points in worker threads that stop at their first Kubernetes step, and flushes the cache.
  * @module
  */
 import { readdirSync } from "node:fs";
