@@ -132,10 +132,14 @@ async function measureWarm(client: DirectClient, at: { ns: string; policy: strin
   return { pageP50: quantile(page, 0.5), pageP99: quantile(page, 0.99), fullP50: quantile(full, 0.5), fullP99: quantile(full, 0.99), pagesP50: quantile(pages, 0.5), renderedP50: quantile(rendered, 0.5) };
 }
 
-/** How to start a new server process, and the CA of its serving certificate. */
+/**
+ * How to start a new server process, and the CA of its serving certificate. `prepare` sets the
+ * scene outside the measured time (what the image or the cluster already holds when a pod
+ * starts) and returns the start itself.
+ */
 interface Launcher {
   readonly caPem: string;
-  spawn(opts: { readonly port: number; readonly name: string }): Promise<SupervisedProcess>;
+  prepare(opts: { readonly port: number; readonly name: string }): Promise<() => Promise<SupervisedProcess>>;
 }
 
 /**
@@ -149,14 +153,14 @@ function imageLauncher(env: SnapshotEnv, compiled: string, snapshotCacheDir?: st
   let n = 0;
   return {
     caPem: env.caPem,
-    spawn: ({ port, name }) => {
+    prepare: async ({ port, name }) => {
       const copy = `${compiled}-run-${++n}`;
       rmSync(copy, { recursive: true, force: true });
       cpSync(compiled, copy, { recursive: true });
       // As deployed, SNAPSHOT_CACHE_DIR is always set: a new pod's emptyDir starts empty.
       const emptyDir = `${compiled}-emptydir-${n}`;
       const caches = { NODE_COMPILE_CACHE: copy, SNAPSHOT_CACHE_DIR: snapshotCacheDir ?? emptyDir };
-      return env.spawnServer({ port, name, env: caches });
+      return () => env.spawnServer({ port, name, env: caches });
     },
   };
 }
@@ -165,9 +169,9 @@ function imageLauncher(env: SnapshotEnv, compiled: string, snapshotCacheDir?: st
 function withoutStoredKeys(env: SnapshotEnv, launcher: Launcher): Launcher {
   return {
     caPem: launcher.caPem,
-    spawn: async (o) => {
+    prepare: async (o) => {
       await env.cp.kubectlOk(["patch", "secret", KEY_SECRET, "-n", SYSTEM_NAMESPACE, "--type=merge", "-p", '{"data":null}']);
-      return launcher.spawn(o);
+      return launcher.prepare(o);
     },
   };
 }
@@ -186,8 +190,9 @@ function buildCompileCache(dir: string): void {
  */
 async function coldStart(env: SnapshotEnv, launcher: Launcher, at: { ns: string; count: number; name: string }): Promise<number> {
   const port = await freePort();
+  const start = await launcher.prepare({ port, name: at.name });
   const t0 = performance.now();
-  const proc = await launcher.spawn({ port, name: at.name });
+  const proc = await start();
   const client = aggregatorClient({ cp: env.cp, caPem: launcher.caPem, port }, { port });
   const ready = async (): Promise<boolean> => (await client.request("/readyz").catch(() => undefined))?.status === 200;
   /** When the list's last byte arrived, if it held every row (checked after the time is taken). */
@@ -265,7 +270,7 @@ async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: s
   const image = imageLauncher(env, compiled);
   const restarted = imageLauncher(env, compiled, join(env.dir, `bench-cache-${at.count}`));
   const first = withoutStoredKeys(env, image);
-  const bare = withoutStoredKeys(env, { caPem: env.caPem, spawn: env.spawnServer });
+  const bare = withoutStoredKeys(env, { caPem: env.caPem, prepare: async (o) => () => env.spawnServer(o) });
   const resticCache = `${repo.repo}-restic-cache`;
   const resticArgs = (cache: string[]): string[] => ["-r", repo.repo, ...cache, "snapshots", "--json", "--no-lock"];
   await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-prime` });
