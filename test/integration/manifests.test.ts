@@ -35,16 +35,16 @@ describe("install manifests", () => {
     await cp.kubectlOk(["apply", "-f", join(REPO, "manifests/rbac")]);
     const sa = (name: string): string => `system:serviceaccount:podwarden-system:${name}`;
     assert.equal(await allowed(sa("podwarden-webhook"), "watch", "backup.podwarden.io/storageconnections"), true);
-    assert.equal(await allowed(sa("podwarden-webhook"), "get", "snapshots.backup.podwarden.io/snapshots", "shop"), true);
-    assert.equal(await allowed(sa("podwarden-webhook"), "create", "backup.podwarden.io/backuppolicies", "shop"), false);
-    assert.equal(await allowed(sa("podwarden-snapshots"), "get", "/secrets", "shop"), true);
-    assert.equal(await allowed(sa("podwarden-snapshots"), "list", "/secrets", "shop"), false);
-    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "backup.podwarden.io/backuppolicies/status", "shop"), true);
-    assert.equal(await allowed(sa("podwarden-snapshots"), "update", "backup.podwarden.io/backuppolicies", "shop"), false);
+    assert.equal(await allowed(sa("podwarden-webhook"), "get", "snapshots.backup.podwarden.io/snapshots", { namespace: "shop" }), true);
+    assert.equal(await allowed(sa("podwarden-webhook"), "create", "backup.podwarden.io/backuppolicies", { namespace: "shop" }), false);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "get", "/secrets", { namespace: "shop" }), true);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "list", "/secrets", { namespace: "shop" }), false);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "backup.podwarden.io/backuppolicies/status", { namespace: "shop" }), true);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "update", "backup.podwarden.io/backuppolicies", { namespace: "shop" }), false);
     assert.equal(await allowed(sa("podwarden-snapshots"), "create", "authorization.k8s.io/subjectaccessreviews"), true);
-    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", "podwarden-system", "podwarden-snapshot-keys"), true);
-    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", "podwarden-system", "podwarden-webhook-tls"), false);
-    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", "shop", "podwarden-snapshot-keys"), false);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", { namespace: "podwarden-system", name: "podwarden-snapshot-keys" }), true);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", { namespace: "podwarden-system", name: "podwarden-webhook-tls" }), false);
+    assert.equal(await allowed(sa("podwarden-snapshots"), "patch", "/secrets", { namespace: "shop", name: "podwarden-snapshot-keys" }), false);
   });
 
   it("the built-in edit role may delete Snapshots, view may only read them", async () => {
@@ -52,17 +52,18 @@ describe("install manifests", () => {
     await cp.kubectlOk(["create", "rolebinding", "alice-edit", "--clusterrole=edit", "--user=alice", "-n", "shop"]);
     await cp.kubectlOk(["create", "rolebinding", "bob-view", "--clusterrole=view", "--user=bob", "-n", "shop"]);
     // The aggregation controller fills view/edit from our labelled ClusterRoles a moment later.
-    await waitFor(async () => allowed("alice", "delete", "snapshots.backup.podwarden.io/snapshots", "shop"), { what: "edit aggregating our rules", timeoutMs: 30_000 });
-    assert.equal(await allowed("alice", "create", "backup.podwarden.io/backuppolicies", "shop"), true);
-    assert.equal(await allowed("bob", "list", "snapshots.backup.podwarden.io/snapshots", "shop"), true);
-    assert.equal(await allowed("bob", "delete", "snapshots.backup.podwarden.io/snapshots", "shop"), false);
+    await waitFor(async () => allowed("alice", "delete", "snapshots.backup.podwarden.io/snapshots", { namespace: "shop" }), { what: "edit aggregating our rules", timeoutMs: 30_000 });
+    assert.equal(await allowed("alice", "create", "backup.podwarden.io/backuppolicies", { namespace: "shop" }), true);
+    assert.equal(await allowed("bob", "list", "snapshots.backup.podwarden.io/snapshots", { namespace: "shop" }), true);
+    assert.equal(await allowed("bob", "delete", "snapshots.backup.podwarden.io/snapshots", { namespace: "shop" }), false);
     assert.equal(await allowed("bob", "list", "backup.podwarden.io/storageconnections"), true);
     assert.equal(await allowed("bob", "create", "backup.podwarden.io/storageconnections"), false);
   });
 });
 
 /** A SubjectAccessReview: `what` is "group/resource[/subresource]" ("" group for core). */
-async function allowed(user: string, verb: string, what: string, namespace?: string, name?: string): Promise<boolean> {
+async function allowed(user: string, verb: string, what: string, scope: { readonly namespace?: string; readonly name?: string } = {}): Promise<boolean> {
+  const { namespace, name } = scope;
   const [group, resource, subresource] = what.split("/");
   const sar = {
     apiVersion: "authorization.k8s.io/v1",

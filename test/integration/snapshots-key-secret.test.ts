@@ -33,26 +33,30 @@ interface SecretDoc {
 
 const keySecretData = async (): Promise<Record<string, string>> => (await admin.request<SecretDoc>("GET", SECRET_PATH)).data ?? {};
 
-/** A new server process with its own empty cache directory and debug logs; resolves once it has listed. */
-async function newPod(name: string): Promise<SupervisedProcess> {
-  const port = await freePort();
-  const cacheDir = join(env.dir, `${name}-emptydir`);
-  const proc = await env.spawnServer({ port, name, env: { SNAPSHOT_CACHE_DIR: cacheDir, LOG_LEVEL: "debug" } });
-  const client = aggregatorClient(env, { port });
-  try {
-    await waitFor(async () => (await client.request("/readyz").catch(() => ({ status: 0 }))).status === 200, { what: `${name} ready`, timeoutMs: 60_000, intervalMs: 100 });
-  } finally {
-    client.close();
-  }
-  return proc;
-}
-
 /** How the server's repositories were opened: the `key` field of its "restic repository opened" lines. */
 function keySources(proc: SupervisedProcess): string[] {
   return readFileSync(proc.logPath, "utf8")
     .split("\n")
     .filter((l) => l.includes('"restic repository opened"'))
     .map((l) => (JSON.parse(l) as { key: string }).key);
+}
+
+/**
+ * Runs a new server process (its own empty cache directory, debug logs) until it has listed,
+ * stops it, and says how it opened its repositories.
+ */
+async function newPodKeySources(name: string): Promise<string[]> {
+  const port = await freePort();
+  const cacheDir = join(env.dir, `${name}-emptydir`);
+  const proc = await env.spawnServer({ port, name, env: { SNAPSHOT_CACHE_DIR: cacheDir, LOG_LEVEL: "debug" } });
+  const client = aggregatorClient(env, { port });
+  try {
+    await waitFor(async () => (await client.request("/readyz").catch(() => ({ status: 0 }))).status === 200, { what: `${name} ready`, timeoutMs: 60_000, intervalMs: 100 });
+    return keySources(proc);
+  } finally {
+    client.close();
+    await proc.stop();
+  }
 }
 
 before(async () => {
@@ -97,31 +101,16 @@ describe("the key Secret", () => {
   });
 
   it("a new pod opens the repository from it, without the key search", async () => {
-    const proc = await newPod("new-pod");
-    try {
-      assert.deepEqual(keySources(proc), ["store"]);
-    } finally {
-      await proc.stop();
-    }
+    assert.deepEqual(await newPodKeySources("new-pod"), ["store"]);
   });
 
   it("a damaged entry: the next pod searches the key again and replaces the entry", async () => {
     const [name] = Object.keys(await keySecretData());
     assert.ok(name !== undefined);
     await admin.request("PATCH", SECRET_PATH, { body: { data: { [name]: Buffer.from("damaged").toString("base64") } }, contentType: "application/merge-patch+json" });
-    const proc = await newPod("after-damage");
-    try {
-      assert.deepEqual(keySources(proc), ["search"]);
-      await waitFor(async () => Buffer.from((await keySecretData())[name] ?? "", "base64").length > 64, { what: "the entry replaced", timeoutMs: 30_000, intervalMs: 200 });
-    } finally {
-      await proc.stop();
-    }
-    const again = await newPod("after-repair");
-    try {
-      assert.deepEqual(keySources(again), ["store"]);
-    } finally {
-      await again.stop();
-    }
+    assert.deepEqual(await newPodKeySources("after-damage"), ["search"]);
+    await waitFor(async () => Buffer.from((await keySecretData())[name] ?? "", "base64").length > 64, { what: "the entry replaced", timeoutMs: 30_000, intervalMs: 200 });
+    assert.deepEqual(await newPodKeySources("after-repair"), ["store"]);
   });
 
   it("the sweep removes entries no served repository has used for its grace period, and nothing else", async () => {
