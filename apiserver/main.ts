@@ -3,13 +3,12 @@
  * the caches and the authentication watch, serves HTTPS (client certificates requested,
  * serving certificate reloaded on change).
  *
- * Ordered for a short cold start: the requests of the caches and of the authentication watch go
- * out first (kube/rest.ts, docs/kube-client.md); the index starts as soon as policies and
- * StorageConnections are listed, and the HTTPS side (express, authentication, authorization)
- * loads while the index opens its repositories (a stored key, or scrypt in the decode workers,
- * which start with the process). HTTPS serves once the
- * authentication configuration is in (discovery and OpenAPI answer from then on); /readyz turns
- * ready when the first listing is in the index.
+ * Ordered for a short cold start: the requests of the caches, of the authentication watch and
+ * of the key Secret go out first (kube/rest.ts, docs/kube-client.md); the index starts as soon
+ * as policies and StorageConnections are listed, and the HTTPS side (express, authentication,
+ * authorization) loads once its first listing is under way (docs/snapshots-cold-start.md).
+ * HTTPS serves once the authentication configuration is in (discovery and OpenAPI answer from
+ * then on); /readyz turns ready when the first listing is in the index.
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
