@@ -65,21 +65,13 @@ void keysAtHand.then((yes) => yes || pool.prestart());
  * derivation, or a large listing's first batch), or a small listing's first rows are stored.
  */
 const underWay = Promise.withResolvers<void>();
-const decodePool: DecodePool = {
-  ...pool,
-  romix: (blocks, params) => {
+const telling =
+  <A extends unknown[], R>(job: (...args: A) => R) =>
+  (...args: A): R => {
     underWay.resolve();
-    return pool.romix(blocks, params);
-  },
-  readAndDecode: (ctx, root, ids) => {
-    underWay.resolve();
-    return pool.readAndDecode(ctx, root, ids);
-  },
-  decode: (ctx, items) => {
-    underWay.resolve();
-    return pool.decode(ctx, items);
-  },
-};
+    return job(...args);
+  };
+const decodePool: DecodePool = { ...pool, romix: telling(pool.romix), readAndDecode: telling(pool.readAndDecode), decode: telling(pool.decode) };
 // Keys are looked up in the emptyDir first (a restarted container), then in the key Secret (a new pod).
 const stores = [...(config.cacheDir === undefined ? [] : [keyStore(config.cacheDir)]), ...(keySecret === undefined ? [] : [keySecret])];
 

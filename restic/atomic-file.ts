@@ -4,7 +4,8 @@
  * of a kind.
  * @module
  */
-import { readdirSync } from "node:fs";
+import { opendirSync } from "node:fs";
+import type { Dir } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -27,11 +28,19 @@ export async function writePrivateFile(path: string, bytes: Uint8Array): Promise
   }
 }
 
-/** Whether `dir` holds a file whose name ends with `suffix`; false when it is missing or unreadable. */
+/**
+ * Whether `dir` holds a file whose name ends with `suffix`; false when it is missing or
+ * unreadable. Reads entries only until the first match (it is asked once per repository opened).
+ */
 export function holdsFileEndingWith(dir: string, suffix: string): boolean {
+  let d: Dir | undefined;
   try {
-    return readdirSync(dir).some((name) => name.endsWith(suffix));
+    d = opendirSync(dir);
+    for (let e = d.readSync(); e !== null; e = d.readSync()) if (e.name.endsWith(suffix)) return true;
+    return false;
   } catch {
     return false;
+  } finally {
+    d?.closeSync();
   }
 }

@@ -30,6 +30,15 @@ const BATCH_SIZE = 128;
 /** Batches in flight: one being read while another is decoded. */
 const BATCHES_IN_FLIGHT = 2;
 
+/**
+ * Starts the pool's workers ahead of a listing that will use them (`count` snapshot files to
+ * fetch, e.g. every name in snapshots/ when no cache holds any), so that the first batch does
+ * not wait for them to load.
+ */
+export function prestartFor(pool: DecodePool, count: number): void {
+  if (count >= POOL_MIN_FILES) pool.prestart();
+}
+
 export interface LoadOptions {
   readonly backend: Backend;
   readonly ctx: DecodeContext;

@@ -16,7 +16,7 @@ import type { KeyStore } from "./key-store.ts";
 import type { DecodePool } from "./decode-pool.ts";
 import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { SnapshotFileError } from "./load.ts";
-import { POOL_MIN_FILES, loadSnapshots } from "./loader.ts";
+import { loadSnapshots, prestartFor } from "./loader.ts";
 import type { OnSnapshots } from "./loader.ts";
 import type { RomixLane } from "./scrypt.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
@@ -104,7 +104,7 @@ export async function openRepository(opts: OpenRepositoryOptions): Promise<Repos
  */
 function prestartForLargeListing(pool: DecodePool, names: Promise<string[]>, cacheDir: string | undefined): void {
   if (cacheDir !== undefined && holdsSnapshotCaches(cacheDir)) return;
-  void names.then((ids) => ids.length >= POOL_MIN_FILES && pool.prestart(), () => undefined);
+  void names.then((ids) => prestartFor(pool, ids.length), () => undefined);
 }
 
 /** Starts reading the repository's disk cache file right away (it needs the key, so only now). */
