@@ -148,10 +148,29 @@ function isSortedUnique(list: readonly string[]): boolean {
   return true;
 }
 
+/** A short list sorted and de-duplicated by insertion (a snapshot's few tags; sort() costs more to set up). */
+function sortedUniqueShort(list: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const x of list) {
+    let i = out.length;
+    while (i > 0 && (out[i - 1] as string) > x) i--;
+    if (i > 0 && out[i - 1] === x) continue;
+    out.push(x);
+    for (let j = out.length - 1; j > i; j--) out[j] = out[j - 1] as string;
+    out[i] = x;
+  }
+  return out;
+}
+
+const SHORT_LIST = 16;
+
 /** The sorted, de-duplicated union of string lists; one list that already is one is returned as it is. */
 export function sortedUnion(lists: readonly (readonly string[] | null | undefined)[]): readonly string[] {
   const [only] = lists;
-  if (lists.length === 1 && only && isSortedUnique(only)) return only;
+  if (lists.length === 1 && only) {
+    if (isSortedUnique(only)) return only;
+    if (only.length <= SHORT_LIST) return sortedUniqueShort(only);
+  }
   const out: string[] = [];
   for (const l of lists) if (l) for (const x of l) out.push(x);
   if (out.length < 2) return out;
