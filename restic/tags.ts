@@ -16,14 +16,9 @@ const KEYS: ReadonlySet<string> = new Set(RESTIC_TAG_KEYS);
 export function parseTags(tags: readonly string[] | null | undefined): ParsedTags {
   const out: { [K in ResticTagKey]?: string } & { other: string[] } = { other: [] };
   for (const tag of tags ?? []) {
-    const eq = tag.indexOf("=");
-    const key = eq > 0 ? tag.slice(0, eq) : "";
-    const value = tag.slice(eq + 1);
-    if (KEYS.has(key) && value !== "" && out[key as ResticTagKey] === undefined) {
-      out[key as ResticTagKey] = value;
-    } else {
-      out.other.push(tag);
-    }
+    const key = productKeyOf(tag);
+    if (key !== undefined && out[key] === undefined) out[key] = tag.slice(key.length + 1);
+    else out.other.push(tag);
   }
   return out;
 }
@@ -33,12 +28,18 @@ export function productTags(tags: readonly string[] | null | undefined): { [K in
   const out: { [K in ResticTagKey]?: string } = {};
   if (!tags) return out;
   for (const tag of tags) {
-    const eq = tag.indexOf("=");
-    if (eq <= 0 || eq === tag.length - 1) continue;
-    const key = tag.slice(0, eq);
-    if (KEYS.has(key) && out[key as ResticTagKey] === undefined) out[key as ResticTagKey] = tag.slice(eq + 1);
+    const key = productKeyOf(tag);
+    if (key !== undefined && out[key] === undefined) out[key] = tag.slice(key.length + 1);
   }
   return out;
+}
+
+/** The product key of a `key=value` tag with a non-empty value; undefined for any other tag. */
+function productKeyOf(tag: string): ResticTagKey | undefined {
+  const eq = tag.indexOf("=");
+  if (eq <= 0 || eq === tag.length - 1) return undefined;
+  const key = tag.slice(0, eq);
+  return KEYS.has(key) ? (key as ResticTagKey) : undefined;
 }
 
 /** The tags for one PVC's snapshot of one run, in the order the product writes them. */
