@@ -8,11 +8,12 @@
  *   (`--chunk-size=0`), and every page of one `kubectl get snapshots`; repeated lists may be
  *   answered from a kept body (valid while no AGE cell changes), so the whole list is also
  *   measured with a label selector every row matches, which is assembled anew each time;
- * - cold: a new server process (apiserver/main.ts), from spawn to the first complete list it
- *   serves: a new pod from the image (Node's compile cache built with the image, an empty
- *   emptyDir, the key an earlier pod stored in the key Secret), the first pod ever (the key
+ * - cold: a new server process, from spawn to the first complete list it serves: a new pod from
+ *   the image (the bundle of scripts/bundle.ts, Node's compile cache built with the image, an
+ *   empty emptyDir, the key an earlier pod stored in the key Secret), the first pod ever (the key
  *   Secret empty too: scrypt), a restarted container (its emptyDir also keeps the snapshot cache
- *   and stored keys), and a process with no caches at all; and a minimal process with the same
+ *   and stored keys), and apiserver/main.ts from the sources with no caches at all (Node strips
+ *   types and compiles every module); and a minimal process with the same
  *   index, restic adapter and Table code but no Kubernetes (policy, storage and password given),
  *   from spawn to the rendered Table;
  * - `restic snapshots --json --no-lock` on the same repository (no cache, and its own warm
@@ -33,6 +34,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KEY_SECRET, LABELS, SYSTEM_NAMESPACE } from "../api/group.ts";
+import { bundledEntry } from "../scripts/bundle.ts";
+import { temporaryBundle } from "../test/support/bundle.ts";
 import { freePort } from "../test/env/ports.ts";
 import { httpsRequest } from "../test/env/http.ts";
 import type { SupervisedProcess } from "../test/env/supervisor.ts";
@@ -143,13 +146,14 @@ interface Launcher {
 }
 
 /**
- * Server processes as the image and manifests run them: NODE_COMPILE_CACHE filled at build time
- * by scripts/warm-compile-cache.ts and read-only, so each process gets its own fresh copy of
- * `compiled`; SNAPSHOT_CACHE_DIR a new empty directory (a new pod's emptyDir), or
- * `snapshotCacheDir` as a restarted container whose emptyDir keeps the snapshot cache and stored
- * keys of the earlier starts.
+ * Server processes as the image and manifests run them: the bundle's main.js (`image.entry`,
+ * scripts/bundle.ts); NODE_COMPILE_CACHE filled at build time by scripts/warm-compile-cache.ts
+ * and read-only, so each process gets its own fresh copy of `compiled`; SNAPSHOT_CACHE_DIR a new
+ * empty directory (a new pod's emptyDir), or `snapshotCacheDir` as a restarted container whose
+ * emptyDir keeps the snapshot cache and stored keys of the earlier starts.
  */
-function imageLauncher(env: SnapshotEnv, compiled: string, snapshotCacheDir?: string): Launcher {
+function imageLauncher(env: SnapshotEnv, image: { readonly entry: string; readonly compiled: string }, snapshotCacheDir?: string): Launcher {
+  const { entry, compiled } = image;
   let n = 0;
   return {
     caPem: env.caPem,
@@ -160,7 +164,7 @@ function imageLauncher(env: SnapshotEnv, compiled: string, snapshotCacheDir?: st
       // As deployed, SNAPSHOT_CACHE_DIR is always set: a new pod's emptyDir starts empty.
       const emptyDir = `${compiled}-emptydir-${n}`;
       const caches = { NODE_COMPILE_CACHE: copy, SNAPSHOT_CACHE_DIR: snapshotCacheDir ?? emptyDir };
-      return () => env.spawnServer({ port, name, env: caches });
+      return () => env.spawnServer({ port, name, env: caches, entry });
     },
   };
 }
@@ -176,9 +180,10 @@ function withoutStoredKeys(env: SnapshotEnv, launcher: Launcher): Launcher {
   };
 }
 
-/** What the image build does: every module's compile cache in `dir`. */
-function buildCompileCache(dir: string): void {
-  const done = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/warm-compile-cache.ts", import.meta.url))], { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: "inherit" });
+/** What the image build does: every module's compile cache in `dir`, of the sources or of the bundle in `bundleDir`. */
+function buildCompileCache(dir: string, bundleDir?: string): void {
+  const args = [fileURLToPath(new URL("../scripts/warm-compile-cache.ts", import.meta.url)), ...(bundleDir === undefined ? [] : ["--bundle", bundleDir])];
+  const done = spawnSync(process.execPath, args, { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: "inherit" });
   if (done.status !== 0) throw new Error(`bench: scripts/warm-compile-cache.ts exited ${done.status}`);
 }
 
@@ -264,11 +269,11 @@ interface ColdRuns {
 }
 
 /** Every cold variant once per run, interleaved with restic, so that the machine's drift touches all alike. */
-async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: string; count: number }, runs: number): Promise<ColdRuns> {
-  const compiled = join(env.dir, "image-compile-cache");
-  buildCompileCache(compiled);
-  const image = imageLauncher(env, compiled);
-  const restarted = imageLauncher(env, compiled, join(env.dir, `bench-cache-${at.count}`));
+async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: string; count: number; bundleDir: string }, runs: number): Promise<ColdRuns> {
+  const program = { entry: bundledEntry(at.bundleDir, "apiserver"), compiled: join(env.dir, "image-compile-cache") };
+  buildCompileCache(program.compiled, at.bundleDir);
+  const image = imageLauncher(env, program);
+  const restarted = imageLauncher(env, program, join(env.dir, `bench-cache-${at.count}`));
   const first = withoutStoredKeys(env, image);
   const bare = withoutStoredKeys(env, { caPem: env.caPem, prepare: async (o) => () => env.spawnServer(o) });
   const resticCache = `${repo.repo}-restic-cache`;
@@ -339,7 +344,8 @@ async function freshSnapshot(env: SnapshotEnv, repo: ResticCliOptions, at: { ns:
   }
 }
 
-async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise<string> {
+async function measureSize(env: SnapshotEnv, count: number, o: Options & { readonly bundleDir: string }): Promise<string> {
+  const { bundleDir } = o;
   const ns = `bench-${count}`;
   const policy = `p${count}`;
   const repo = await makeRepository(env, count, policy);
@@ -348,9 +354,11 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options): Promise
   try {
     await waitFor(async () => (await allPages(client, ns)).rows === count, { what: `the server listing ${count} snapshots`, timeoutMs: 300_000, intervalMs: 200 });
     const warm = await measureWarm(client, { ns, policy }, count, o.iterations);
-    const cold = await measureCold(env, repo, { ns, count }, o.runs);
+    const cold = await measureCold(env, repo, { ns, count, bundleDir }, o.runs);
+    const sourceCompiled = join(env.dir, "source-compile-cache");
+    buildCompileCache(sourceCompiled);
     const minimal: number[] = [];
-    for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, { policy, ns, count }, join(env.dir, "image-compile-cache")));
+    for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, { policy, ns, count }, sourceCompiled));
     const visible: number[] = [];
     for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
@@ -366,14 +374,17 @@ async function main(): Promise<void> {
     options: { counts: { type: "string", default: "1000,10000" }, iterations: { type: "string", default: "500" }, runs: { type: "string", default: "3" }, fresh: { type: "string", default: "5" } },
   });
   const o: Options = { counts: values.counts.split(",").map(Number), iterations: Number(values.iterations), runs: Number(values.runs), fresh: Number(values.fresh) };
-  const env = await startSnapshotEnv({ refreshIntervalSeconds: 3600, logLevel: "warn" });
+  // The server of the warm measurements runs from the bundle too, as the image runs it.
+  const built = await temporaryBundle();
+  const env = await startSnapshotEnv({ refreshIntervalSeconds: 3600, logLevel: "warn", entry: bundledEntry(built.dir, "apiserver") });
   const lines: string[] = [];
   try {
     for (const count of o.counts) {
-      lines.push(await measureSize(env, count, o));
+      lines.push(await measureSize(env, count, { ...o, bundleDir: built.dir }));
       process.stderr.write(`${lines.at(-1) ?? ""}\n`);
     }
   } finally {
+    built.remove();
     await env.stop();
   }
   const command = `node bench/snapshots-api.ts --counts ${o.counts.join(",")} --iterations ${o.iterations} --runs ${o.runs} --fresh ${o.fresh}`;
@@ -381,7 +392,7 @@ async function main(): Promise<void> {
     [
       `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
       "",
-      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its compile cache, an empty emptyDir, the key Secret an earlier pod filled) → first full list, median (runs) | cold: the first pod ever (as before, the key Secret empty: scrypt) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (Node compiles every module; the key Secret empty) | cold: minimal process (index + reader + Table, no Kubernetes; the image's compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its bundle and compile cache, an empty emptyDir, the key Secret an earlier pod filled) → first full list, median (runs) | cold: the first pod ever (as before, the key Secret empty: scrypt) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (the sources, no bundle: Node strips and compiles every module; the key Secret empty) | cold: minimal process (index + reader + Table from the sources, no Kubernetes; their compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
       "|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...lines,
       "",

@@ -150,8 +150,14 @@ function fill(state: PoolState): void {
   while (state.slots.length < state.size) startWorker(state);
 }
 
+/**
+ * The worker's module: decode-worker.ts beside this one, or decode-worker.js when this code runs
+ * from a bundle (scripts/bundle.ts puts the worker's entry beside its chunks).
+ */
+const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./decode-worker.ts" : "./decode-worker.js", import.meta.url);
+
 function startWorker(state: PoolState): Slot {
-  const worker = new Worker(new URL("./decode-worker.ts", import.meta.url));
+  const worker = new Worker(WORKER_URL);
   const slot: Slot = { worker, busy: 0 };
   worker.on("message", (reply: DecodeReply) => settle(state, slot, reply));
   worker.on("error", (err: unknown) => fail(state, slot, err instanceof Error ? err : new Error(String(err))));

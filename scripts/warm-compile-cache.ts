@@ -9,13 +9,21 @@
  * Imports every non-test module of the server directories (nothing but the entry points has
  * side effects on import), loads the decode worker in a worker thread, compiles the servers'
  * entry points in worker threads that stop at their first Kubernetes step, and flushes the cache.
+ *
+ *   NODE_COMPILE_CACHE=<dir> node scripts/warm-compile-cache.ts --bundle dist
+ *
+ * does the same for the bundles of scripts/bundle.ts, which the image runs: every chunk, the
+ * decode worker and both servers' main.js. Node keys its cache by each file's path, so it is
+ * filled where the files are run from.
  * @module
  */
 import { readdirSync } from "node:fs";
 import { flushCompileCache, getCompileCacheDir } from "node:module";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { BUNDLES, bundledEntry } from "./bundle.ts";
+import type { BundledPart } from "./bundle.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const DIRS = ["api", "kube", "certs", "restic", "webhook", "apiserver"];
@@ -37,16 +45,16 @@ function modules(dir: string): string[] {
  */
 function compileEntryPoint(path: string): Promise<void> {
   return new Promise((resolve) => {
-    const worker = new Worker(new URL(`../${path}`, import.meta.url), { env: { ...process.env, KUBECONFIG: join(root, "no-such-kubeconfig"), LOG_LEVEL: "silent" }, stdout: true, stderr: true });
+    const worker = new Worker(pathToFileURL(path), { env: { ...process.env, KUBECONFIG: join(root, "no-such-kubeconfig"), LOG_LEVEL: "silent" }, stdout: true, stderr: true });
     worker.once("error", () => void worker.terminate().then(() => resolve()));
     worker.once("exit", () => resolve());
   });
 }
 
 /** Starts a decode worker and waits for its ready message: it compiles its own module graph. */
-function loadDecodeWorker(): Promise<void> {
+function loadDecodeWorker(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("../restic/decode-worker.ts", import.meta.url));
+    const worker = new Worker(pathToFileURL(path));
     worker.once("message", () => void worker.terminate().then(() => resolve(), reject));
     worker.once("error", reject);
   });
@@ -56,12 +64,39 @@ if (getCompileCacheDir() === undefined) {
   process.stderr.write("warm-compile-cache: set NODE_COMPILE_CACHE to a writable directory\n");
   process.exit(1);
 }
-const paths = DIRS.flatMap(modules);
-for (const path of paths) await import(pathToFileURL(join(root, path)).href);
-await loadDecodeWorker();
-const servers = ["apiserver/main.ts", "webhook/main.ts"];
-for (const path of servers) await compileEntryPoint(path);
+/** What to compile, as absolute paths: plain modules, the decode worker, the servers' entry points. */
+interface Program {
+  readonly modules: readonly string[];
+  readonly decodeWorker: string;
+  readonly servers: readonly string[];
+}
+
+function sources(): Program {
+  return {
+    modules: DIRS.flatMap(modules).map((path) => join(root, path)),
+    decodeWorker: join(root, "restic/decode-worker.ts"),
+    servers: ["apiserver/main.ts", "webhook/main.ts"].map((path) => join(root, path)),
+  };
+}
+
+function bundled(dir: string): Program {
+  const chunks = (part: BundledPart): string[] =>
+    readdirSync(join(dir, part))
+      .filter((name) => name.startsWith("chunk-") && name.endsWith(".js"))
+      .map((name) => join(dir, part, name));
+  return {
+    modules: (Object.keys(BUNDLES) as BundledPart[]).flatMap(chunks),
+    decodeWorker: bundledEntry(dir, "apiserver", "decode-worker"),
+    servers: [bundledEntry(dir, "apiserver"), bundledEntry(dir, "webhook")],
+  };
+}
+
+const at = process.argv.indexOf("--bundle");
+const program = at < 0 ? sources() : bundled(resolve(process.argv[at + 1] ?? "dist"));
+for (const path of program.modules) await import(pathToFileURL(path).href);
+await loadDecodeWorker(program.decodeWorker);
+for (const path of program.servers) await compileEntryPoint(path);
 flushCompileCache();
-process.stderr.write(`warm-compile-cache: ${paths.length + 1 + servers.length} modules and their dependencies in ${getCompileCacheDir()}\n`);
+process.stderr.write(`warm-compile-cache: ${program.modules.length + 1 + program.servers.length} modules and their dependencies in ${getCompileCacheDir()}\n`);
 // Some modules keep timers of their own (an SDK's, a logger's); the cache is written, so stop here.
 process.exit(0);

@@ -102,6 +102,8 @@ export interface SnapshotEnvOptions {
   /** The server's periodic refresh (default 600 s, so tests see the event-driven refresh). */
   readonly refreshIntervalSeconds?: number;
   readonly logLevel?: "debug" | "info" | "warn";
+  /** The server's program: apiserver/main.ts unless given (a bundle's main.js, scripts/bundle.ts). */
+  readonly entry?: string;
 }
 
 export interface SnapshotEnv {
@@ -135,6 +137,8 @@ export interface SpawnOptions {
   readonly port: number;
   readonly name: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** The program to run: apiserver/main.ts unless given (the bundle's main.js, scripts/bundle.ts). */
+  readonly entry?: string;
 }
 
 /** Serving certificate files and the server's kubeconfig, made once; each spawn is a new process. */
@@ -148,11 +152,11 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
   const kubeconfig = await cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER });
   return {
     caPem: tls.caPem,
-    spawn: ({ port, name, env }) =>
+    spawn: ({ port, name, env, entry }) =>
       startProcess({
         name,
         command: process.execPath,
-        args: [join(REPO, "apiserver", "main.ts")],
+        args: [entry ?? join(REPO, "apiserver", "main.ts")],
         env: {
           KUBECONFIG: kubeconfig,
           PORT: String(port),
@@ -191,7 +195,7 @@ export interface SnapshotApi {
 }
 
 /**
- * Runs apiserver/main.ts against `cp` as its own user with the product's RBAC, registers it as
+ * Runs apiserver/main.ts (or `opts.entry`) against `cp` as its own user with the product's RBAC, registers it as
  * an APIService, and waits until it is Available and its first listing is done.
  */
 export async function startSnapshotApi(cp: ControlPlane, opts: SnapshotEnvOptions & { dir: string; nfsRoot: string }): Promise<SnapshotApi> {
@@ -200,7 +204,7 @@ export async function startSnapshotApi(cp: ControlPlane, opts: SnapshotEnvOption
   await cp.kubectlOk(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
   const launcher = await serverLauncher(cp, opts.dir, opts);
   const port = await freePort();
-  const server = await launcher.spawn({ port, name: "snapshots-api" });
+  const server = await launcher.spawn({ port, name: "snapshots-api", ...(opts.entry === undefined ? {} : { entry: opts.entry }) });
   const exited = server.exited.then((e) => `snapshots-api exited (code ${e.code}, signal ${e.signal}): ${server.tail(20)}`);
   try {
     await Promise.race([

@@ -4,6 +4,9 @@
  * @module
  */
 import { once } from "node:events";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServer } from "node:https";
 import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -15,6 +18,10 @@ import { apiLiveReads, cachesSynced, createLookups, startLookupCaches } from "..
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
 import { installCRDs, issueLocalServingCert, registerWebhooks } from "../env/register.ts";
+import { inheritedEnv } from "../env/config.ts";
+import { freePort } from "../env/ports.ts";
+import { startProcess } from "../env/supervisor.ts";
+import type { SupervisedProcess } from "../env/supervisor.ts";
 import { tempDir, tools } from "../env/testing.ts";
 import { waitFor } from "../env/wait.ts";
 import { stringify } from "yaml";
@@ -68,6 +75,43 @@ export async function startWebhook(cp: ControlPlane, opts: { cluster?: string } 
       server.close();
     },
   };
+}
+
+/**
+ * The webhook as a pod runs it: its main (webhook/main.ts, or a bundle's main.js) as a child
+ * process with its own serving certificate, registered with `cp` and answering.
+ */
+export async function spawnWebhook(cp: ControlPlane, opts: { readonly dir: string; readonly entry?: string; readonly cluster?: string }): Promise<SupervisedProcess> {
+  const tlsDir = join(opts.dir, "webhook-tls");
+  mkdirSync(tlsDir, { recursive: true });
+  const tls = await issueLocalServingCert();
+  writeFileSync(join(tlsDir, "tls.crt"), tls.certPem);
+  writeFileSync(join(tlsDir, "tls.key"), tls.keyPem, { mode: 0o600 });
+  const port = await freePort();
+  const proc = await startProcess({
+    name: "podwarden-webhook",
+    command: process.execPath,
+    args: [opts.entry ?? fileURLToPath(new URL("../../webhook/main.ts", import.meta.url))],
+    env: {
+      ...inheritedEnv(),
+      KUBECONFIG: cp.kubeconfigPath,
+      PORT: String(port),
+      BIND_ADDRESS: "127.0.0.1",
+      TLS_CERT_FILE: join(tlsDir, "tls.crt"),
+      TLS_KEY_FILE: join(tlsDir, "tls.key"),
+      CLUSTER_NAME: opts.cluster ?? "test",
+    },
+    logPath: join(opts.dir, "logs", "webhook.log"),
+  });
+  try {
+    await registerWebhooks(cp, { url: `https://127.0.0.1:${port}`, caPem: tls.caPem, manifestPaths: yamlIn("manifests/webhook") });
+    await untilWebhookAnswers(cp);
+  } catch (err) {
+    const tail = proc.tail(20);
+    await proc.stop();
+    throw new Error(`spawnWebhook: ${(err as Error).message}\n${tail}`, { cause: err });
+  }
+  return proc;
 }
 
 export async function startWebhookEnv(opts: { controllerManager?: boolean; cluster?: string } = {}): Promise<WebhookEnv> {
