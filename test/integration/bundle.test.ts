@@ -1,0 +1,114 @@
+// The servers as the image runs them: the bundles of scripts/bundle.ts against a real
+// kube-apiserver. The Snapshot API's bundle lists a real restic repository through the
+// aggregator and kubectl, with its decode workers started from the bundle; the bundled decode
+// worker mixes scrypt blocks as the sources do; the webhook's bundle admits and denies through
+// kube-apiserver.
+import assert from "node:assert/strict";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Worker } from "node:worker_threads";
+import type { DecodeReply, DecodeRequest } from "../../restic/decode-pool.ts";
+import { romixBlocks } from "../../restic/scrypt.ts";
+import { bundledEntry } from "../../scripts/bundle.ts";
+import type { SupervisedProcess } from "../env/supervisor.ts";
+import { waitFor, withLogTails } from "../env/wait.ts";
+import { temporaryBundle } from "../support/bundle.ts";
+import type { TemporaryBundle } from "../support/bundle.ts";
+import { resticBackup, resticInit } from "../support/restic-cli.ts";
+import { backupPolicy, namespace, nfsRepoDir, nfsStorage, secret, startSnapshotEnv } from "../support/snapshot-env.ts";
+import type { SnapshotEnv } from "../support/snapshot-env.ts";
+import { spawnWebhook } from "../support/webhook-env.ts";
+
+const NFS = { server: "nas.local", path: "/exports/backups" } as const;
+const NS = "shop";
+const PASSWORD = "bundle-test-password";
+
+let built: TemporaryBundle;
+let env: SnapshotEnv;
+let webhook: SupervisedProcess | undefined;
+
+before(async () => {
+  built = await temporaryBundle();
+  env = await startSnapshotEnv({ entry: bundledEntry(built.dir, "apiserver") });
+  await withLogTails([env], async () => {
+    const src = join(env.dir, "volumes", "data");
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, "a.txt"), "hello");
+    const repo = { repo: nfsRepoDir(env, NFS, "backups/test/web-b4nd"), password: PASSWORD };
+    await resticInit({ ...repo, version: 2 });
+    await resticBackup({ ...repo, dir: src, tags: ["policy=web", "run=web-run-1", "pvc=data"] });
+    await env.apply([
+      namespace(NS),
+      nfsStorage("nas", NFS),
+      secret(NS, "pw-backup-b4nd", { RESTIC_PASSWORD: PASSWORD }),
+      backupPolicy({ namespace: NS, name: "web", storage: "nas", repoPath: "backups/test/web-b4nd", passwordSecret: "pw-backup-b4nd" }),
+    ]);
+  });
+});
+after(async () => {
+  await webhook?.stop();
+  await env?.stop();
+  built?.remove();
+});
+
+/** The names of a process's threads (Linux). */
+function threadNames(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim());
+}
+
+describe("the Snapshot API's bundle", () => {
+  it("lists a restic repository through the aggregator and kubectl", async () => {
+    const names = await waitFor(
+      async () => {
+        const r = await env.cp.kubectl(["get", "snapshots", "-n", NS, "-o", "name"]);
+        return r.stdout.trim() === "" ? undefined : r.stdout.trim();
+      },
+      { what: "kubectl get snapshots listing the backup", timeoutMs: 60_000, intervalMs: 250 },
+    );
+    assert.equal(names, "snapshot.snapshots.backup.podwarden.io/web-run-1");
+    const table = await env.cp.kubectlOk(["get", "snapshots", "-n", NS]);
+    assert.match(table, /^NAME\s+POLICY\s+STATUS\s+SIZE\s+FILES\s+AGE/);
+  });
+
+  it("starts its decode workers from the bundle: they are up after its first listing", () => {
+    // The first pod ever starts them ahead of its key derivation; a worker whose module did not
+    // load would have exited, and scrypt quietly fallen back to Node's.
+    const workers = threadNames(env.server.pid).filter((name) => name === "WorkerThread");
+    assert.ok(workers.length >= 1, `expected decode worker threads in the server, found: ${threadNames(env.server.pid).join(", ")}`);
+  });
+
+  it("its decode worker mixes scrypt blocks as the sources do", async () => {
+    const params = { N: 1024, r: 8 };
+    const blocks = new Uint8Array(2 * 128 * params.r).map((_, i) => (i * 7 + 3) & 0xff);
+    const worker = new Worker(bundledEntry(built.dir, "apiserver", "decode-worker"));
+    try {
+      const mixed = await new Promise<Uint8Array>((resolve, reject) => {
+        worker.on("message", (reply: DecodeReply) => {
+          if ("mixed" in reply) resolve(reply.mixed);
+          else if ("failure" in reply) reject(new Error(reply.failure));
+        });
+        worker.on("error", reject);
+        worker.postMessage({ kind: "romix", seq: 1, params, blocks: blocks.slice() } satisfies DecodeRequest);
+      });
+      assert.deepEqual(Buffer.from(mixed), Buffer.from(romixBlocks(blocks, params)));
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
+
+describe("the webhook's bundle", () => {
+  it("defaults and admits a valid BackupPolicy, and denies a bad one naming the field", async () => {
+    webhook = await spawnWebhook(env.cp, { dir: join(env.dir, "webhook"), entry: bundledEntry(built.dir, "webhook") });
+    const good = await env.cp.kubectlOk(["create", "--dry-run=server", "-o", "json", "-f", "-"], {
+      input: JSON.stringify(backupPolicy({ namespace: NS, name: "web-2", storage: "nas", repoPath: "backups/test/web-2", passwordSecret: "pw-web-2" })),
+    });
+    assert.equal((JSON.parse(good) as { spec: { schedule?: string } }).spec.schedule, "0 2 * * *", "defaulted by the mutating webhook");
+    const bad = backupPolicy({ namespace: NS, name: "web-3", storage: "nas", repoPath: "backups/test/web-3", passwordSecret: "pw-web-3" });
+    (bad["spec"] as Record<string, unknown>)["schedule"] = "0 25 * * *";
+    const res = await env.cp.kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(bad) });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /spec\.schedule: Invalid value: "0 25 \* \* \*": hour field "25" is invalid/);
+  });
+});
