@@ -4,7 +4,7 @@
 // worker mixes scrypt blocks as the sources do; the webhook's bundle admits and denies through
 // kube-apiserver.
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
@@ -15,8 +15,8 @@ import type { SupervisedProcess } from "../env/supervisor.ts";
 import { waitFor, withLogTails } from "../env/wait.ts";
 import { temporaryBundle } from "../support/bundle.ts";
 import type { TemporaryBundle } from "../support/bundle.ts";
-import { resticBackup, resticInit } from "../support/restic-cli.ts";
-import { backupPolicy, namespace, nfsRepoDir, nfsStorage, secret, startSnapshotEnv } from "../support/snapshot-env.ts";
+import { seedNfsPolicy } from "../support/nfs-policy.ts";
+import { backupPolicy, startSnapshotEnv } from "../support/snapshot-env.ts";
 import type { SnapshotEnv } from "../support/snapshot-env.ts";
 import { spawnWebhook } from "../support/webhook-env.ts";
 
@@ -31,20 +31,9 @@ let webhook: SupervisedProcess | undefined;
 before(async () => {
   built = await temporaryBundle();
   env = await startSnapshotEnv({ entry: bundledEntry(built.dir, "apiserver") });
-  await withLogTails([env], async () => {
-    const src = join(env.dir, "volumes", "data");
-    mkdirSync(src, { recursive: true });
-    writeFileSync(join(src, "a.txt"), "hello");
-    const repo = { repo: nfsRepoDir(env, NFS, "backups/test/web-b4nd"), password: PASSWORD };
-    await resticInit({ ...repo, version: 2 });
-    await resticBackup({ ...repo, dir: src, tags: ["policy=web", "run=web-run-1", "pvc=data"] });
-    await env.apply([
-      namespace(NS),
-      nfsStorage("nas", NFS),
-      secret(NS, "pw-backup-b4nd", { RESTIC_PASSWORD: PASSWORD }),
-      backupPolicy({ namespace: NS, name: "web", storage: "nas", repoPath: "backups/test/web-b4nd", passwordSecret: "pw-backup-b4nd" }),
-    ]);
-  });
+  await withLogTails([env], () =>
+    seedNfsPolicy(env, { nfs: NFS, namespace: NS, policy: "web", run: "web-run-1", repoPath: "backups/test/web-b4nd", passwordSecret: "pw-backup-b4nd", password: PASSWORD }),
+  );
 });
 after(async () => {
   await webhook?.stop();

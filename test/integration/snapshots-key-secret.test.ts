@@ -4,7 +4,7 @@
 // the key search; a damaged entry is searched again and replaced; the sweep removes entries of
 // repositories nobody serves; and the server may touch no other Secret of its namespace.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KEY_SECRET, SYSTEM_NAMESPACE } from "../../api/group.ts";
@@ -15,8 +15,8 @@ import type { KubeClient } from "../../kube/rest.ts";
 import { freePort } from "../env/ports.ts";
 import type { SupervisedProcess } from "../env/supervisor.ts";
 import { waitFor, withLogTails } from "../env/wait.ts";
-import { resticBackup, resticInit } from "../support/restic-cli.ts";
-import { aggregatorClient, backupPolicy, namespace, nfsRepoDir, nfsStorage, secret, startSnapshotEnv } from "../support/snapshot-env.ts";
+import { seedNfsPolicy } from "../support/nfs-policy.ts";
+import { aggregatorClient, startSnapshotEnv } from "../support/snapshot-env.ts";
 import type { SnapshotEnv } from "../support/snapshot-env.ts";
 
 const NFS = { server: "nas.local", path: "/exports/backups" } as const;
@@ -63,18 +63,7 @@ before(async () => {
   env = await startSnapshotEnv();
   admin = loadKubeClient(env.cp.kubeconfigPath);
   await withLogTails([env], async () => {
-    const src = join(env.dir, "volumes", "data");
-    mkdirSync(src, { recursive: true });
-    writeFileSync(join(src, "a.txt"), "hello");
-    const repo = { repo: nfsRepoDir(env, NFS, "backups/test/web-k3y5"), password: PASSWORD };
-    await resticInit({ ...repo, version: 2 });
-    await resticBackup({ ...repo, dir: src, tags: ["policy=web", "run=web-run-1", "pvc=data"] });
-    await env.apply([
-      namespace(NS),
-      nfsStorage("nas", NFS),
-      secret(NS, "pw-backup-k3y5", { RESTIC_PASSWORD: PASSWORD }),
-      backupPolicy({ namespace: NS, name: "web", storage: "nas", repoPath: "backups/test/web-k3y5", passwordSecret: "pw-backup-k3y5" }),
-    ]);
+    await seedNfsPolicy(env, { nfs: NFS, namespace: NS, policy: "web", run: "web-run-1", repoPath: "backups/test/web-k3y5", passwordSecret: "pw-backup-k3y5", password: PASSWORD });
     await waitFor(async () => (await env.cp.kubectl(["get", "snapshots", "-n", NS, "-o", "name"])).stdout.trim() === "snapshot.snapshots.backup.podwarden.io/web-run-1", {
       what: "the snapshot listed",
       timeoutMs: 60_000,
