@@ -1,6 +1,7 @@
 // The servers as the image runs them: the bundles of scripts/bundle.ts against a real
-// kube-apiserver. The Snapshot API's bundle lists a real restic repository through the
-// aggregator and kubectl, with its decode workers started from the bundle; the bundled decode
+// kube-apiserver. The Snapshot API's bundle lists real restic repositories (NFS, and S3 through
+// the SDK chunk it loads only then) through the aggregator and kubectl, with its decode workers
+// started from the bundle; the bundled decode
 // worker mixes scrypt blocks as the sources do; the webhook's bundle admits and denies through
 // kube-apiserver.
 import assert from "node:assert/strict";
@@ -16,7 +17,8 @@ import { waitFor, withLogTails } from "../env/wait.ts";
 import { temporaryBundle } from "../support/bundle.ts";
 import type { TemporaryBundle } from "../support/bundle.ts";
 import { seedNfsPolicy } from "../support/nfs-policy.ts";
-import { backupPolicy, startSnapshotEnv } from "../support/snapshot-env.ts";
+import { resticBackup, resticInit } from "../support/restic-cli.ts";
+import { backupPolicy, s3Restic, s3Storage, secret, startSnapshotEnv } from "../support/snapshot-env.ts";
 import type { SnapshotEnv } from "../support/snapshot-env.ts";
 import { spawnWebhook } from "../support/webhook-env.ts";
 
@@ -30,10 +32,22 @@ let webhook: SupervisedProcess | undefined;
 
 before(async () => {
   built = await temporaryBundle();
-  env = await startSnapshotEnv({ entry: bundledEntry(built.dir, "apiserver") });
-  await withLogTails([env], () =>
-    seedNfsPolicy(env, { nfs: NFS, namespace: NS, policy: "web", run: "web-run-1", repoPath: "backups/test/web-b4nd", passwordSecret: "pw-backup-b4nd", password: PASSWORD }),
-  );
+  env = await startSnapshotEnv({ entry: bundledEntry(built.dir, "apiserver"), s3: true });
+  await withLogTails([env], async () => {
+    await seedNfsPolicy(env, { nfs: NFS, namespace: NS, policy: "web", run: "web-run-1", repoPath: "backups/test/web-b4nd", passwordSecret: "pw-backup-b4nd", password: PASSWORD });
+    const s3 = env.s3;
+    assert.ok(s3, "the S3 server runs");
+    await s3.createBucket("offsite");
+    const db = s3Restic(s3, { bucket: "offsite", repoPath: "backups/test/db-b4nd", password: PASSWORD });
+    await resticInit({ ...db, version: 2 });
+    await resticBackup({ ...db, dir: join(env.dir, "volumes", "web"), tags: ["policy=db", "run=db-run-1", "pvc=pgdata"] });
+    await env.apply([
+      secret("podwarden-system", "offsite-s3", { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey }),
+      s3Storage("offsite", { endpoint: s3.endpoint, bucket: "offsite", credentials: { namespace: "podwarden-system", name: "offsite-s3" } }),
+      secret(NS, "pw-backup-db", { RESTIC_PASSWORD: PASSWORD }),
+      backupPolicy({ namespace: NS, name: "db", storage: "offsite", repoPath: "backups/test/db-b4nd", passwordSecret: "pw-backup-db" }),
+    ]);
+  });
 });
 after(async () => {
   await webhook?.stop();
@@ -47,17 +61,23 @@ function threadNames(pid: number): string[] {
 }
 
 describe("the Snapshot API's bundle", () => {
-  it("lists a restic repository through the aggregator and kubectl", async () => {
+  it("lists restic repositories on NFS and on S3 through the aggregator and kubectl", async () => {
     const names = await waitFor(
       async () => {
-        const r = await env.cp.kubectl(["get", "snapshots", "-n", NS, "-o", "name"]);
-        return r.stdout.trim() === "" ? undefined : r.stdout.trim();
+        const r = await env.cp.kubectl(["get", "snapshots", "-n", NS, "-o", "name", "--sort-by=.metadata.name"]);
+        return r.stdout.trim().split("\n").length === 2 ? r.stdout.trim() : undefined;
       },
-      { what: "kubectl get snapshots listing the backup", timeoutMs: 60_000, intervalMs: 250 },
+      { what: "kubectl get snapshots listing both backups", timeoutMs: 60_000, intervalMs: 250 },
     );
-    assert.equal(names, "snapshot.snapshots.backup.podwarden.io/web-run-1");
+    assert.equal(names, "snapshot.snapshots.backup.podwarden.io/db-run-1\nsnapshot.snapshots.backup.podwarden.io/web-run-1");
     const table = await env.cp.kubectlOk(["get", "snapshots", "-n", NS]);
     assert.match(table, /^NAME\s+POLICY\s+STATUS\s+SIZE\s+FILES\s+AGE/);
+  });
+
+  it("serves its OpenAPI documents (a chunk loaded on first ask): kubectl explain works", async () => {
+    const explained = await env.cp.kubectlOk(["explain", "snapshots.status.phase"]);
+    assert.match(explained, /KIND:\s+Snapshot/);
+    assert.match(explained, /Complete/);
   });
 
   it("starts its decode workers from the bundle: they are up after its first listing", () => {
