@@ -16,7 +16,7 @@ import { freePort } from "../env/ports.ts";
 import type { SupervisedProcess } from "../env/supervisor.ts";
 import { waitFor, withLogTails } from "../env/wait.ts";
 import { seedNfsPolicy } from "../support/nfs-policy.ts";
-import { aggregatorClient, startSnapshotEnv } from "../support/snapshot-env.ts";
+import { aggregatorClient, SNAPSHOT_SERVER_USER, startSnapshotEnv } from "../support/snapshot-env.ts";
 import type { SnapshotEnv } from "../support/snapshot-env.ts";
 
 const NFS = { server: "nas.local", path: "/exports/backups" } as const;
@@ -117,7 +117,7 @@ describe("the key Secret", () => {
 
   it("the server's user may read and patch the key Secret and no other Secret of the namespace", async () => {
     const can = async (verb: string, name: string): Promise<string> =>
-      (await env.cp.kubectl(["auth", "can-i", verb, `secret/${name}`, "-n", SYSTEM_NAMESPACE, "--as=podwarden-snapshots-api"])).stdout.trim();
+      (await env.cp.kubectl(["auth", "can-i", verb, `secret/${name}`, "-n", SYSTEM_NAMESPACE, `--as=${SNAPSHOT_SERVER_USER}`])).stdout.trim();
     assert.equal(await can("patch", KEY_SECRET), "yes");
     assert.equal(await can("patch", "other"), "no");
     assert.equal(await can("delete", KEY_SECRET), "no");

@@ -1,8 +1,9 @@
 /**
  * A real control plane with our CRDs and the real aggregated Snapshot API (`apiserver/main.ts`
  * as a supervised child process) registered as an APIService with a caBundle; optionally an S3
- * server and kube-controller-manager. The API server runs as its own user with exactly the
- * RBAC of {@link snapshotApiRbac}, so what it is allowed to do is tested too.
+ * server and kube-controller-manager. The API server runs as its ServiceAccount's user with
+ * exactly the RBAC of the manifests ({@link snapshotApiManifests}), so what they allow it is
+ * tested too.
  *
  * Repositories on "NFS" live under `nfsRoot` (the server's NFS_MOUNT_ROOT), at
  * `<nfsRoot>/<server>/<export path>/<repository path>`, as the deployment mounts them.
@@ -18,6 +19,7 @@ import { stringify } from "yaml";
 import { API_VERSION, GROUP, KEY_SECRET, SNAPSHOT_GROUP, SYSTEM_NAMESPACE, VERSION } from "../../api/group.ts";
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
+import { parseManifests } from "../env/manifests.ts";
 import { installCRDs, issueLocalServingCert, registerAPIService } from "../env/register.ts";
 import { httpsRequest as httpsGet } from "../env/http.ts";
 import { freePort } from "../env/ports.ts";
@@ -36,62 +38,27 @@ import type { ResticCliOptions } from "./restic-cli.ts";
 
 /** Where the aggregated API is registered. */
 export const SNAPSHOT_SERVICE = { serviceName: "podwarden-snapshots-api", namespace: SYSTEM_NAMESPACE } as const;
-/** The Kubernetes user the API server runs as (CN of its client certificate). */
-export const SNAPSHOT_SERVER_USER = "podwarden-snapshots-api";
+/**
+ * The Kubernetes user the API server runs as (CN of its client certificate): the user name of
+ * the manifests' ServiceAccount podwarden-system/podwarden-snapshots, in its groups.
+ */
+export const SNAPSHOT_SERVER_USER = `system:serviceaccount:${SYSTEM_NAMESPACE}:podwarden-snapshots`;
+const SERVICE_ACCOUNT_GROUPS = ["system:serviceaccounts", `system:serviceaccounts:${SYSTEM_NAMESPACE}`];
 export const SNAPSHOT_APISERVICE = `${VERSION}.${SNAPSHOT_GROUP}`;
 
 type Obj = Record<string, unknown>;
 
 /**
- * Everything the Snapshot API server needs, for a user or ServiceAccount subject: delegated
- * authentication/authorization, the authentication ConfigMap, read access to our kinds and to
- * Secrets (passwords, S3 keys), `patch` on `backuppolicies/status` (SnapshotsAvailable), and
- * its key Secret (created empty here, as the manifests do).
+ * What the manifests give the Snapshot API server (its ServiceAccount, RBAC and the empty key
+ * Secret), read from manifests/rbac/snapshots-apiserver.yaml and the key Secret of
+ * manifests/deploy/snapshots-apiserver.yaml. The server runs as that ServiceAccount's user name
+ * (a client certificate, {@link SNAPSHOT_SERVER_USER}), which RBAC matches like its token, so the
+ * tests hold the manifests' own permissions to what the server does.
  */
-export function snapshotApiRbac(subject: Obj = { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: SNAPSHOT_SERVER_USER }): Obj[] {
-  const rbac = "rbac.authorization.k8s.io/v1";
-  const name = "podwarden-snapshots-api";
-  return [
-    {
-      apiVersion: rbac,
-      kind: "ClusterRole",
-      metadata: { name },
-      rules: [
-        { apiGroups: [GROUP], resources: ["backuppolicies", "backupruns", "storageconnections"], verbs: ["get", "list", "watch"] },
-        { apiGroups: [GROUP], resources: ["backuppolicies/status"], verbs: ["patch"] },
-        { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
-      ],
-    },
-    { apiVersion: rbac, kind: "ClusterRoleBinding", metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects: [subject] },
-    {
-      apiVersion: rbac,
-      kind: "ClusterRoleBinding",
-      metadata: { name: `${name}:auth-delegator` },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
-      subjects: [subject],
-    },
-    { apiVersion: "v1", kind: "Secret", metadata: { name: KEY_SECRET, namespace: SYSTEM_NAMESPACE }, type: "Opaque" },
-    {
-      apiVersion: rbac,
-      kind: "Role",
-      metadata: { name: `${name}:keys`, namespace: SYSTEM_NAMESPACE },
-      rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [KEY_SECRET], verbs: ["get", "patch"] }],
-    },
-    {
-      apiVersion: rbac,
-      kind: "RoleBinding",
-      metadata: { name: `${name}:keys`, namespace: SYSTEM_NAMESPACE },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${name}:keys` },
-      subjects: [subject],
-    },
-    {
-      apiVersion: rbac,
-      kind: "RoleBinding",
-      metadata: { name: `${name}:auth-reader`, namespace: "kube-system" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "extension-apiserver-authentication-reader" },
-      subjects: [subject],
-    },
-  ];
+export function snapshotApiManifests(): Obj[] {
+  const read = (path: string): Obj[] => parseManifests(readFileSync(join(REPO, path), "utf8"), path);
+  const isKeySecret = (o: Obj): boolean => o["kind"] === "Secret" && (o["metadata"] as { name?: string } | undefined)?.name === KEY_SECRET;
+  return [...read("manifests/rbac/snapshots-apiserver.yaml"), ...read("manifests/deploy/snapshots-apiserver.yaml").filter(isKeySecret)];
 }
 
 export interface SnapshotEnvOptions {
@@ -149,7 +116,7 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
   mkdirSync(join(dir, "tls"), { recursive: true });
   writeFileSync(certFile, tls.certPem);
   writeFileSync(keyFile, tls.keyPem, { mode: 0o600 });
-  const kubeconfig = await cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER });
+  const kubeconfig = await cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER, groups: SERVICE_ACCOUNT_GROUPS });
   return {
     caPem: tls.caPem,
     spawn: ({ port, name, env, entry }) =>
@@ -200,7 +167,7 @@ export interface SnapshotApi {
  */
 export async function startSnapshotApi(cp: ControlPlane, opts: SnapshotEnvOptions & { dir: string; nfsRoot: string }): Promise<SnapshotApi> {
   await untilCrdsServe(cp);
-  const objects = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: SNAPSHOT_SERVICE.namespace } }, ...snapshotApiRbac()];
+  const objects = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: SNAPSHOT_SERVICE.namespace } }, ...snapshotApiManifests()];
   await cp.kubectlOk(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
   const launcher = await serverLauncher(cp, opts.dir, opts);
   const port = await freePort();
