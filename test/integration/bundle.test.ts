@@ -5,13 +5,16 @@
 // worker mixes scrypt blocks as the sources do; the webhook's bundle admits and denies through
 // kube-apiserver.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import type { DecodeReply, DecodeRequest } from "../../restic/decode-pool.ts";
 import { romixBlocks } from "../../restic/scrypt.ts";
 import { bundledEntry } from "../../scripts/bundle.ts";
+import { inheritedEnv } from "../env/config.ts";
 import type { SupervisedProcess } from "../env/supervisor.ts";
 import { waitFor, withLogTails } from "../env/wait.ts";
 import { temporaryBundle } from "../support/bundle.ts";
@@ -104,6 +107,18 @@ describe("the Snapshot API's bundle", () => {
     } finally {
       await worker.terminate();
     }
+  });
+});
+
+describe("the image build's compile cache of the bundles", () => {
+  it("scripts/warm-compile-cache.ts --bundle fills it for every chunk, the decode worker and both entries", () => {
+    const cache = join(env.dir, "compile-cache");
+    const script = fileURLToPath(new URL("../../scripts/warm-compile-cache.ts", import.meta.url));
+    const done = spawnSync(process.execPath, [script, "--bundle", built.dir], { env: { ...inheritedEnv(), NODE_COMPILE_CACHE: cache }, encoding: "utf8" });
+    assert.equal(done.status, 0, done.stderr);
+    const files = readdirSync(join(built.dir, "apiserver")).length + readdirSync(join(built.dir, "webhook")).length;
+    const entries = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    assert.ok(entries >= files, `expected a cache entry per bundle file (${files}), found ${entries}`);
   });
 });
 
