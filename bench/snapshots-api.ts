@@ -294,6 +294,13 @@ async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: s
   return out;
 }
 
+/**
+ * Each cold start divided by the restic run right after it (run r's restic runs of one kind are
+ * at 2r and 2r+1), median: the machine's drift between runs touches it less than a ratio of
+ * medians.
+ */
+const pairedRatio = (cold: readonly number[], restic: readonly number[], second: 0 | 1): string => quantile(cold.map((c, r) => c / (restic[2 * r + second] as number)), 0.5).toFixed(2);
+
 /** Resolves when a watch frame for `name` with phase Complete arrives through kube-apiserver. */
 function watchFor(env: SnapshotEnv, ns: string, name: string): { seen: Promise<number>; close: () => void } {
   const cp = env.cp;
@@ -363,7 +370,7 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options & { reado
     for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
     const runs = (xs: readonly number[]): string => `${ms(quantile(xs, 0.5))} (${xs.map(ms).join(", ")})`;
-    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold.image)} | ${runs(cold.first)} | ${runs(cold.restarted)} | ${runs(cold.bare)} | ${runs(minimal)} | ${runs(cold.resticNoCache)} / ${runs(cold.resticCached)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
+    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold.image)} | ${runs(cold.first)} | ${runs(cold.restarted)} | ${runs(cold.bare)} | ${runs(minimal)} | ${runs(cold.resticNoCache)} / ${runs(cold.resticCached)} | ${pairedRatio(cold.image, cold.resticCached, 0)} / ${pairedRatio(cold.restarted, cold.resticNoCache, 1)} / ${pairedRatio(cold.first, cold.resticNoCache, 0)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
   } finally {
     client.close();
   }
@@ -392,8 +399,8 @@ async function main(): Promise<void> {
     [
       `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
       "",
-      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its bundle and compile cache, an empty emptyDir, the key Secret an earlier pod filled) → first full list, median (runs) | cold: the first pod ever (as before, the key Secret empty: scrypt) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (the sources, no bundle: Node strips and compiles every module; the key Secret empty) | cold: minimal process (index + reader + Table from the sources, no Kubernetes; their compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | new snapshot in a watch after the run's status patch: median / max |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its bundle and compile cache, an empty emptyDir, the key Secret an earlier pod filled) → first full list, median (runs) | cold: the first pod ever (as before, the key Secret empty: scrypt) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (the sources, no bundle: Node strips and compiles every module; the key Secret empty) | cold: minimal process (index + reader + Table from the sources, no Kubernetes; their compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | cold ÷ the restic run right after it, median: new pod / restarted container / first pod ever | new snapshot in a watch after the run's status patch: median / max |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...lines,
       "",
     ].join("\n"),
