@@ -269,9 +269,8 @@ interface ColdRuns {
 }
 
 /** Every cold variant once per run, interleaved with restic, so that the machine's drift touches all alike. */
-async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: string; count: number; bundleDir: string }, runs: number): Promise<ColdRuns> {
-  const program = { entry: bundledEntry(at.bundleDir, "apiserver"), compiled: join(env.dir, "image-compile-cache") };
-  buildCompileCache(program.compiled, at.bundleDir);
+async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: string; count: number; program: Programs["image"] }, runs: number): Promise<ColdRuns> {
+  const { program } = at;
   const image = imageLauncher(env, program);
   const restarted = imageLauncher(env, program, join(env.dir, `bench-cache-${at.count}`));
   const first = withoutStoredKeys(env, image);
@@ -351,8 +350,10 @@ async function freshSnapshot(env: SnapshotEnv, repo: ResticCliOptions, at: { ns:
   }
 }
 
-async function measureSize(env: SnapshotEnv, count: number, o: Options & { readonly bundleDir: string }): Promise<string> {
-  const { bundleDir } = o;
+/** The server as the image runs it (the bundle and its compile cache), and the sources' compile cache for the minimal process; built once. */
+type Programs = { readonly image: { readonly entry: string; readonly compiled: string }; readonly sourceCompiled: string };
+
+async function measureSize(env: SnapshotEnv, count: number, o: Options & { readonly programs: Programs }): Promise<string> {
   const ns = `bench-${count}`;
   const policy = `p${count}`;
   const repo = await makeRepository(env, count, policy);
@@ -361,11 +362,9 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options & { reado
   try {
     await waitFor(async () => (await allPages(client, ns)).rows === count, { what: `the server listing ${count} snapshots`, timeoutMs: 300_000, intervalMs: 200 });
     const warm = await measureWarm(client, { ns, policy }, count, o.iterations);
-    const cold = await measureCold(env, repo, { ns, count, bundleDir }, o.runs);
-    const sourceCompiled = join(env.dir, "source-compile-cache");
-    buildCompileCache(sourceCompiled);
+    const cold = await measureCold(env, repo, { ns, count, program: o.programs.image }, o.runs);
     const minimal: number[] = [];
-    for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, { policy, ns, count }, sourceCompiled));
+    for (let r = 0; r < o.runs; r++) minimal.push(await minimalCold(env, { policy, ns, count }, o.programs.sourceCompiled));
     const visible: number[] = [];
     for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
@@ -383,11 +382,15 @@ async function main(): Promise<void> {
   const o: Options = { counts: values.counts.split(",").map(Number), iterations: Number(values.iterations), runs: Number(values.runs), fresh: Number(values.fresh) };
   // The server of the warm measurements runs from the bundle too, as the image runs it.
   const built = await temporaryBundle();
-  const env = await startSnapshotEnv({ refreshIntervalSeconds: 3600, logLevel: "warn", entry: bundledEntry(built.dir, "apiserver") });
+  const entry = bundledEntry(built.dir, "apiserver");
+  const env = await startSnapshotEnv({ refreshIntervalSeconds: 3600, logLevel: "warn", entry });
+  const programs: Programs = { image: { entry, compiled: join(env.dir, "image-compile-cache") }, sourceCompiled: join(env.dir, "source-compile-cache") };
   const lines: string[] = [];
   try {
+    buildCompileCache(programs.image.compiled, built.dir);
+    buildCompileCache(programs.sourceCompiled);
     for (const count of o.counts) {
-      lines.push(await measureSize(env, count, { ...o, bundleDir: built.dir }));
+      lines.push(await measureSize(env, count, { ...o, programs }));
       process.stderr.write(`${lines.at(-1) ?? ""}\n`);
     }
   } finally {

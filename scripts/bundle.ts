@@ -13,7 +13,7 @@
  * require (yaml, for kubeconfig files, never in a pod) is looked up from the bundle's place.
  * @module
  */
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,6 +25,9 @@ export const BUNDLES = {
   webhook: ["webhook/main.ts"],
 } as const;
 export type BundledPart = keyof typeof BUNDLES;
+
+/** Chunk files are named `${CHUNK_PREFIX}<hash>.js`; entries `<name>.js`. */
+const CHUNK_PREFIX = "chunk-";
 
 /** CommonJS packages (express and its dependencies) call require for Node's own modules. */
 const REQUIRE_BANNER = "import { createRequire as __podwardenRequire } from 'node:module'; const require = __podwardenRequire(import.meta.url);";
@@ -45,13 +48,20 @@ export async function bundle(outDir: string = join(root, "dist")): Promise<strin
       platform: "node",
       target: "node24",
       entryNames: "[name]",
-      chunkNames: "chunk-[hash]",
+      chunkNames: `${CHUNK_PREFIX}[hash]`,
       banner: { js: REQUIRE_BANNER },
       legalComments: "none",
       logLevel: "warning",
     });
   }
   return out;
+}
+
+/** The chunk files of a part's bundle below `outDir` (its entries not included). */
+export function bundledChunks(outDir: string, part: BundledPart): string[] {
+  return readdirSync(join(outDir, part))
+    .filter((name) => name.startsWith(CHUNK_PREFIX) && name.endsWith(".js"))
+    .map((name) => join(outDir, part, name));
 }
 
 /** The entry file of a part's bundle below `outDir`. */

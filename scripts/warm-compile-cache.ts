@@ -22,7 +22,7 @@ import { flushCompileCache, getCompileCacheDir } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { BUNDLES, bundledEntry } from "./bundle.ts";
+import { BUNDLES, bundledChunks, bundledEntry } from "./bundle.ts";
 import type { BundledPart } from "./bundle.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -80,12 +80,8 @@ function sources(): Program {
 }
 
 function bundled(dir: string): Program {
-  const chunks = (part: BundledPart): string[] =>
-    readdirSync(join(dir, part))
-      .filter((name) => name.startsWith("chunk-") && name.endsWith(".js"))
-      .map((name) => join(dir, part, name));
   return {
-    modules: (Object.keys(BUNDLES) as BundledPart[]).flatMap(chunks),
+    modules: (Object.keys(BUNDLES) as BundledPart[]).flatMap((part) => bundledChunks(dir, part)),
     decodeWorker: bundledEntry(dir, "apiserver", "decode-worker"),
     servers: [bundledEntry(dir, "apiserver"), bundledEntry(dir, "webhook")],
   };

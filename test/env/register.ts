@@ -3,7 +3,8 @@
  * local HTTPS URL, and an aggregated APIService reached through an ExternalName Service.
  * @module
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { generateCA, issueCertificate, toCaBundle } from "../../certs/certificates.ts";
 import type { CertificateAndKey } from "../../certs/certificates.ts";
 import type { ControlPlane } from "./control-plane.ts";
@@ -102,4 +103,18 @@ export async function issueLocalServingCert(opts: LocalServingOptions = {}): Pro
     usage: "server",
   });
   return { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
+}
+
+/**
+ * issueLocalServingCert, written where a server reads it: `<dir>/tls.crt` and `<dir>/tls.key`
+ * (owner-only), as a Secret volume mounts them. Returns the files and the CA to trust.
+ */
+export async function writeLocalServingCert(dir: string, opts: LocalServingOptions = {}): Promise<{ caPem: string; certFile: string; keyFile: string }> {
+  const tls = await issueLocalServingCert(opts);
+  const certFile = join(dir, "tls.crt");
+  const keyFile = join(dir, "tls.key");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(certFile, tls.certPem);
+  writeFileSync(keyFile, tls.keyPem, { mode: 0o600 });
+  return { caPem: tls.caPem, certFile, keyFile };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request as httpsRequest } from "node:https";
 import { join } from "node:path";
@@ -20,7 +20,7 @@ import { API_VERSION, GROUP, KEY_SECRET, SNAPSHOT_GROUP, SYSTEM_NAMESPACE, VERSI
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
 import { parseManifests } from "../env/manifests.ts";
-import { installCRDs, issueLocalServingCert, registerAPIService } from "../env/register.ts";
+import { installCRDs, registerAPIService, writeLocalServingCert } from "../env/register.ts";
 import { httpsRequest as httpsGet } from "../env/http.ts";
 import { freePort } from "../env/ports.ts";
 import { startS3Server } from "../env/s3.ts";
@@ -110,12 +110,8 @@ export interface SpawnOptions {
 
 /** Serving certificate files and the server's kubeconfig, made once; each spawn is a new process. */
 async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOptions & { nfsRoot: string }): Promise<ServerLauncher> {
-  const tls = await issueLocalServingCert(SNAPSHOT_SERVICE);
-  const certFile = join(dir, "tls", "tls.crt");
-  const keyFile = join(dir, "tls", "tls.key");
-  mkdirSync(join(dir, "tls"), { recursive: true });
-  writeFileSync(certFile, tls.certPem);
-  writeFileSync(keyFile, tls.keyPem, { mode: 0o600 });
+  const tls = await writeLocalServingCert(join(dir, "tls"), SNAPSHOT_SERVICE);
+  const { certFile, keyFile } = tls;
   const kubeconfig = await cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER, groups: SERVICE_ACCOUNT_GROUPS });
   return {
     caPem: tls.caPem,
@@ -162,7 +158,8 @@ export interface SnapshotApi {
 }
 
 /**
- * Runs apiserver/main.ts (or `opts.entry`) against `cp` as its own user with the product's RBAC, registers it as
+ * Runs apiserver/main.ts (or `opts.entry`) against `cp` as its ServiceAccount's user with the
+ * manifests' RBAC, registers it as
  * an APIService, and waits until it is Available and its first listing is done.
  */
 export async function startSnapshotApi(cp: ControlPlane, opts: SnapshotEnvOptions & { dir: string; nfsRoot: string }): Promise<SnapshotApi> {

@@ -4,7 +4,6 @@
  * @module
  */
 import { once } from "node:events";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:https";
@@ -17,7 +16,7 @@ import { createApp } from "../../webhook/app.ts";
 import { apiLiveReads, cachesSynced, createLookups, startLookupCaches } from "../../webhook/lookups.ts";
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
-import { installCRDs, issueLocalServingCert, registerWebhooks } from "../env/register.ts";
+import { installCRDs, issueLocalServingCert, registerWebhooks, writeLocalServingCert } from "../env/register.ts";
 import { inheritedEnv } from "../env/config.ts";
 import { freePort } from "../env/ports.ts";
 import { startProcess } from "../env/supervisor.ts";
@@ -82,11 +81,7 @@ export async function startWebhook(cp: ControlPlane, opts: { cluster?: string } 
  * process with its own serving certificate, registered with `cp` and answering.
  */
 export async function spawnWebhook(cp: ControlPlane, opts: { readonly dir: string; readonly entry?: string; readonly cluster?: string }): Promise<SupervisedProcess> {
-  const tlsDir = join(opts.dir, "webhook-tls");
-  mkdirSync(tlsDir, { recursive: true });
-  const tls = await issueLocalServingCert();
-  writeFileSync(join(tlsDir, "tls.crt"), tls.certPem);
-  writeFileSync(join(tlsDir, "tls.key"), tls.keyPem, { mode: 0o600 });
+  const tls = await writeLocalServingCert(join(opts.dir, "webhook-tls"));
   const port = await freePort();
   const proc = await startProcess({
     name: "podwarden-webhook",
@@ -97,8 +92,8 @@ export async function spawnWebhook(cp: ControlPlane, opts: { readonly dir: strin
       KUBECONFIG: cp.kubeconfigPath,
       PORT: String(port),
       BIND_ADDRESS: "127.0.0.1",
-      TLS_CERT_FILE: join(tlsDir, "tls.crt"),
-      TLS_KEY_FILE: join(tlsDir, "tls.key"),
+      TLS_CERT_FILE: tls.certFile,
+      TLS_KEY_FILE: tls.keyFile,
       CLUSTER_NAME: opts.cluster ?? "test",
     },
     logPath: join(opts.dir, "logs", "webhook.log"),
