@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeconfigError, inClusterTarget, targetFromKubeconfig } from "./kubeconfig.ts";
+import { stringify } from "yaml";
+import { KubeconfigError, inClusterTarget, loadTarget, targetFromKubeconfig } from "./kubeconfig.ts";
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 function doc(user: Record<string, unknown>, cluster: Record<string, unknown> = { server: "https://127.0.0.1:6443", "certificate-authority-data": b64("CA") }): unknown {
@@ -65,6 +66,36 @@ describe("inClusterTarget", () => {
       writeFileSync(join(dir, "ca.crt"), "SACA");
       const t = inClusterTarget({ host: "fd00::1", port: "443" }, dir);
       assert.deepEqual({ server: t.server, caPem: t.caPem, tokenFile: t.tokenFile }, { server: "https://[fd00::1]:443", caPem: "SACA", tokenFile: `${dir}/token` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("loadTarget reads a kubeconfig file", () => {
+  const config = doc({ token: "t0k" });
+  const cases = [
+    { name: "in JSON", text: JSON.stringify(config) },
+    { name: "in JSON with leading whitespace", text: `\n  ${JSON.stringify(config, null, 2)}` },
+    { name: "in YAML", text: stringify(config) },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const dir = mkdtempSync(join(tmpdir(), "pw-kubeconfig-"));
+      try {
+        writeFileSync(join(dir, "config"), c.text);
+        const t = loadTarget(join(dir, "config"), {});
+        assert.deepEqual([t.server, t.caPem, t.token], ["https://127.0.0.1:6443", "CA", "t0k"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  it("rejects a file that is neither, naming it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pw-kubeconfig-"));
+    try {
+      writeFileSync(join(dir, "config"), '{"current-context": ');
+      assert.throws(() => loadTarget(join(dir, "config"), {}), (e: unknown) => e instanceof KubeconfigError && e.message.startsWith(`${join(dir, "config")}: cannot read the kubeconfig`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -85,8 +85,12 @@ export function inClusterTarget(env: { readonly host?: string; readonly port?: s
   return { server: `https://${host}:${env.port}`, caPem: readFileSync(`${dir}/ca.crt`, "utf8"), tokenFile: `${dir}/token`, source: "in-cluster" };
 }
 
-/** YAML (and so JSON) text; the parser is loaded only for a kubeconfig file, never in a pod. */
-function parseYaml(text: string): unknown {
+/**
+ * A kubeconfig's text: JSON (a JSON object is also YAML) with JSON.parse, anything else with the
+ * YAML parser, which is loaded only then (tens of milliseconds of a start; never in a pod).
+ */
+function parseConfigText(text: string): unknown {
+  if (text.trimStart().startsWith("{")) return JSON.parse(text);
   const { parse } = createRequire(import.meta.url)("yaml") as typeof Yaml;
   return parse(text);
 }
@@ -96,7 +100,7 @@ export function loadTarget(path: string | undefined, env: { readonly host?: stri
   if (path === undefined || path === "") return inClusterTarget(env);
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, "utf8"));
+    doc = parseConfigText(readFileSync(path, "utf8"));
   } catch (err) {
     throw new KubeconfigError(`${path}: cannot read the kubeconfig: ${err instanceof Error ? err.message : String(err)}`);
   }

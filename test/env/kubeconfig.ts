@@ -1,8 +1,9 @@
 /**
  * Kubeconfig files with every credential embedded, so one file is all kubectl or a client needs.
+ * Written as JSON, which kubectl and every YAML reader accept, and which our servers read without
+ * loading a YAML parser, as in a pod (kube/kubeconfig.ts).
  * @module
  */
-import { stringify } from "yaml";
 
 export interface KubeconfigInput {
   /** `https://127.0.0.1:<port>` */
@@ -18,10 +19,10 @@ export interface KubeconfigInput {
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 
-/** The YAML text of a kubeconfig with one cluster, one user and one current context. */
+/** The text of a kubeconfig with one cluster, one user and one current context (JSON). */
 export function renderKubeconfig(input: KubeconfigInput): string {
   const context = { cluster: "podwarden-test", user: input.userName, ...(input.namespace ? { namespace: input.namespace } : {}) };
-  return stringify({
+  return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: "podwarden-test", cluster: { server: input.server, "certificate-authority-data": b64(input.caPem) } }],
@@ -34,5 +35,5 @@ export function renderKubeconfig(input: KubeconfigInput): string {
     contexts: [{ name: input.userName, context }],
     "current-context": input.userName,
     preferences: {},
-  });
+  }, null, 2);
 }
