@@ -34,9 +34,10 @@ const json = async (r: Response): Promise<J> => (await r.json()) as J;
 const names = (list: J): unknown[] => (list.items ?? []).map((i) => (i.metadata as J).name);
 
 test("health paths need no authentication", async () => {
-  for (const p of ["/healthz", "/livez", "/readyz"]) {
+  for (const p of ["/healthz", "/livez", "/readyz", "/readyz?verbose=1"]) {
     const r = await h.get(p, { token: "" });
     assert.equal(r.status, 200);
+    assert.equal(r.headers.get("content-type"), "text/plain; charset=utf-8");
     assert.equal(await r.text(), "ok");
   }
 });
@@ -231,6 +232,15 @@ test("delete: dryRun, precondition 409, then forget and 404", async () => {
   assert.equal((await del({ dryRun: ["Some"] })).status, 400);
   const bad = await h.get(path, { method: "DELETE", body: "x", headers: { "Content-Type": "application/vnd.kubernetes.protobuf" } });
   assert.equal(bad.status, 415);
+  const refused = [
+    { name: "a body over 256 KiB", init: { body: `{"kind":"DeleteOptions","x":"${"a".repeat(300 * 1024)}"}` }, code: 400, message: /^the request body could not be read: it is larger than 262144 bytes$/ },
+    { name: "a compressed body", init: { body: "x", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" } }, code: 415, message: /accepted media types include: application\/json \(got "Content-Encoding: gzip"\)/ },
+  ];
+  for (const r of refused) {
+    const res = await h.get(path, { method: "DELETE", ...r.init });
+    assert.equal(res.status, r.code, r.name);
+    assert.match(String((await json(res))["message"]), r.message, r.name);
+  }
   const ok = await del({ kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background", preconditions: { uid } });
   assert.equal(ok.status, 200);
   assert.deepEqual(h.sources.forgotten, [hexId("b1")]);

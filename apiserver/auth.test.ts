@@ -3,15 +3,17 @@ import assert from "node:assert/strict";
 import { request, createServer } from "node:https";
 import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import express from "express";
+import type { RequestListener } from "node:http";
 import { generateCA, issueCertificate } from "../certs/certificates.ts";
 import type { CertificateAndKey } from "../certs/certificates.ts";
 import { createApp } from "./app.ts";
 import { parseAuthConfigMap } from "./auth-config.ts";
-import { authMiddleware } from "./auth-middleware.ts";
 import { createAuthenticator } from "./authn.ts";
 import { createAuthorizer } from "./authz.ts";
+import { asStatusError } from "./errors.ts";
 import { createSnapshotIndex } from "./index.ts";
+import { authorizeRequest } from "./request-auth.ts";
+import { sendJSON, sendStatus } from "./respond.ts";
 import { hexId, manualClock, MemoryRuns, MemorySources, resticSnap, RuleAccessReviewer, silentLog, TableTokenReviewer } from "./test-fixtures.ts";
 
 const G = "snapshots.backup.podwarden.io";
@@ -65,7 +67,7 @@ function authConfig() {
   return { current: () => parsed.config };
 }
 
-async function listen(app: express.Express): Promise<[Server, number]> {
+async function listen(app: RequestListener): Promise<[Server, number]> {
   const s = createServer({ key: pki.serving.keyPem, cert: pki.serving.certPem, requestCert: true, rejectUnauthorized: false }, app);
   await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
   return [s, (s.address() as AddressInfo).port];
@@ -81,9 +83,12 @@ before(async () => {
   const authenticator = createAuthenticator({ config: authConfig(), tokens, clock });
   const authorizer = createAuthorizer({ reviewer: access, clock });
   [server, port] = await listen(createApp({ index, authenticator, authorizer, log: silentLog, clock }));
-  const echoApp = express();
-  echoApp.use(authMiddleware({ authenticator, authorizer, log: silentLog }));
-  echoApp.use((req, res) => void res.json({ headers: req.headers, raw: req.rawHeaders, auth: res.locals["auth"] as unknown }));
+  // What a handler sees of a request once it is authorized: its headers (stripped) and its identity.
+  const echoApp: RequestListener = (req, res) =>
+    void authorizeRequest({ authenticator, authorizer, log: silentLog }, req).then(
+      (auth) => sendJSON(res, 200, { headers: req.headers, raw: req.rawHeaders, auth }),
+      (err: unknown) => sendStatus(res, asStatusError(err)),
+    );
   [echo, echoPort] = await listen(echoApp);
 });
 after(() => {

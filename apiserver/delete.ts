@@ -4,9 +4,8 @@
  * namespace controller are answered as done but forget nothing (namespace-cleanup.ts).
  * @module
  */
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../kube/log.ts";
-import type { RequestAuth } from "./auth-middleware.ts";
 import { badRequest, conflict, deleted, internalError, notFound, unsupportedMediaType } from "./errors.ts";
 import type { DeleteRequest, SnapshotIndex } from "./index.ts";
 import { isNamespaceCleanup } from "./namespace-cleanup.ts";
@@ -77,22 +76,42 @@ export function deleteRequest(query: URLSearchParams, body: DeleteOptionsBody): 
  * The namespace controller's delete: answered like a successful delete, nothing is forgotten
  * (deleting a namespace never deletes backups; the rows leave with the BackupPolicies).
  */
-function keepForNamespaceDeletion(ctx: DeleteContext, res: Response, id: { namespace: string; name: string }, username: string): void {
+function keepForNamespaceDeletion(ctx: DeleteContext, res: ServerResponse, id: { namespace: string; name: string; username: string }): void {
   const stored = ctx.index.get(id.namespace, id.name);
   if (stored === undefined) throw notFound(id.name);
-  ctx.log.info({ namespace: id.namespace, snapshot: id.name, user: username }, "snapshot delete by the namespace controller answered without forgetting");
+  ctx.log.info({ namespace: id.namespace, snapshot: id.name, user: id.username }, "snapshot delete by the namespace controller answered without forgetting");
   sendJSON(res, 200, deleted(id.name, stored.object.metadata.uid ?? ""));
 }
 
-export async function handleDelete(ctx: DeleteContext, req: Request, res: Response, id: { namespace: string; name: string }): Promise<void> {
+/** The largest DeleteOptions body read (kubectl's are a few hundred bytes). */
+export const MAX_DELETE_BODY_BYTES = 256 * 1024;
+
+/** The request's body, up to `limit` bytes; a larger or compressed one is refused (400, 415). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity") return Promise.reject(unsupportedMediaType(`Content-Encoding: ${encoding}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      // Past the limit the rest is read and dropped, so that the answer still reaches the client.
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on("end", () => (size > limit ? reject(badRequest(`the request body could not be read: it is larger than ${limit} bytes`)) : resolve(Buffer.concat(chunks))));
+    req.on("error", (err) => reject(badRequest(`the request body could not be read: ${err.message}`)));
+  });
+}
+
+/** Deletes `id`, asked by `username` (authenticated). */
+export async function handleDelete(ctx: DeleteContext, req: IncomingMessage, res: ServerResponse, id: { namespace: string; name: string; username: string }): Promise<void> {
   const { index } = ctx;
-  const query = new URL(req.originalUrl, "http://local").searchParams;
-  const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+  const query = new URL(req.url ?? "/", "http://local").searchParams;
+  const raw = await readBody(req, MAX_DELETE_BODY_BYTES);
   const request = deleteRequest(query, parseDeleteBody(raw, req.headers["content-type"]));
   setWarnings(res, index.problems(id.namespace));
-  const auth = res.locals["auth"] as RequestAuth | undefined;
-  if (auth !== undefined && isNamespaceCleanup({ username: auth.user.username, userAgent: req.headers["user-agent"] })) {
-    return keepForNamespaceDeletion(ctx, res, id, auth.user.username);
+  if (isNamespaceCleanup({ username: id.username, userAgent: req.headers["user-agent"] })) {
+    return keepForNamespaceDeletion(ctx, res, id);
   }
   let result;
   try {

@@ -5,7 +5,7 @@
  *
  * Ordered for a short cold start: the requests of the caches, of the authentication watch and
  * of the key Secret go out first (kube/rest.ts, docs/kube-client.md); the index starts as soon
- * as policies and StorageConnections are listed, and the HTTPS side (express, authentication,
+ * as policies and StorageConnections are listed, and the HTTPS side (the request handler, authentication,
  * authorization) loads once its first listing is under way (docs/snapshots-cold-start.md).
  * HTTPS serves once the authentication configuration is in (discovery and OpenAPI answer from
  * then on); /readyz turns ready when the first listing is in the index.

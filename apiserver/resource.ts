@@ -3,7 +3,7 @@
  * PartialObjectMetadata form.
  * @module
  */
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Snapshot } from "../api/snapshot.ts";
 import { badRequest, notFound } from "./errors.ts";
 import type { SnapshotIndex, StoredSnapshot } from "./index.ts";
@@ -64,8 +64,8 @@ function paginate(all: readonly StoredSnapshot[], filter: Filter, start: number,
   return { items, remaining, ...(remaining > 0 && last !== undefined ? { continueKey: last.key } : {}) };
 }
 
-export function handleList(ctx: ResourceContext, req: Request, res: Response, namespace: string | undefined): void {
-  const q = new URL(req.originalUrl, "http://local").searchParams;
+export function handleList(ctx: ResourceContext, req: IncomingMessage, res: ServerResponse, namespace: string | undefined): void {
+  const q = new URL(req.url ?? "/", "http://local").searchParams;
   const outcome = negotiateOrThrow(req.headers.accept, { table: true, partial: "list" });
   const filter = parseFilter(q);
   const include = parseIncludeObject(q);
@@ -86,8 +86,8 @@ export function handleList(ctx: ResourceContext, req: Request, res: Response, na
   sendJSON(res, 200, "range" in page ? viewListJson(page.range, form, body) : listJson(page.items, form, body));
 }
 
-export function handleGet(ctx: ResourceContext, req: Request, res: Response, id: { namespace: string; name: string }): void {
-  const q = new URL(req.originalUrl, "http://local").searchParams;
+export function handleGet(ctx: ResourceContext, req: IncomingMessage, res: ServerResponse, id: { namespace: string; name: string }): void {
+  const q = new URL(req.url ?? "/", "http://local").searchParams;
   const outcome = negotiateOrThrow(req.headers.accept, { table: true, partial: "item" });
   const include = parseIncludeObject(q);
   parseResourceVersion(q);

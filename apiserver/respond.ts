@@ -3,13 +3,13 @@
  * repositories.
  * @module
  */
-import type { Response } from "express";
+import type { ServerResponse } from "node:http";
 import type { PolicyProblem } from "./index.ts";
 import type { StatusError } from "./errors.ts";
 import { policyKey } from "./types.ts";
 
 /** `body`: an encoded JSON text (Buffer), a JSON text (string), or a value to serialize. */
-export function sendJSON(res: Response, code: number, body: unknown, contentType = "application/json"): void {
+export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = "application/json"): void {
   // Encoded once: the length and the bytes written come from the same buffer.
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === "string" ? body : JSON.stringify(body), "utf8");
   res.statusCode = code;
@@ -18,7 +18,7 @@ export function sendJSON(res: Response, code: number, body: unknown, contentType
   res.end(bytes);
 }
 
-export function sendStatus(res: Response, err: StatusError): void {
+export function sendStatus(res: ServerResponse, err: StatusError): void {
   sendJSON(res, err.status.code ?? 500, err.status);
 }
 
@@ -37,7 +37,7 @@ export function warningText(p: PolicyProblem): string {
 }
 
 /** Sets one Warning header per problem (kubectl prints each as "Warning: …"). */
-export function setWarnings(res: Response, problems: readonly PolicyProblem[]): void {
+export function setWarnings(res: ServerResponse, problems: readonly PolicyProblem[]): void {
   if (problems.length === 0) return;
   res.setHeader("Warning", problems.slice(0, 20).map((p) => warningValue(warningText(p))));
 }

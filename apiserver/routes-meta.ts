@@ -3,7 +3,7 @@
  * OpenAPI (`/openapi/v2`, `/openapi/v3`, `/openapi/v3/apis/<group>/<version>`).
  * @module
  */
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { SNAPSHOT_API_VERSION, SNAPSHOT_GROUP } from "../api/group.ts";
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, etagMatches, tagged } from "./discovery.ts";
 import type { Tagged } from "./discovery.ts";
@@ -30,31 +30,31 @@ function discoveryDoc(v: DiscoveryVersion): Tagged {
 }
 
 /** 304 when If-None-Match names the ETag; else 200 with the body. */
-function sendTagged(req: Request, res: Response, doc: Tagged, contentType = "application/json"): void {
-  res.set("ETag", doc.etag);
+function sendTagged(req: IncomingMessage, res: ServerResponse, doc: Tagged, contentType = "application/json"): void {
+  res.setHeader("ETag", doc.etag);
   if (etagMatches(req.headers["if-none-match"], doc.etag)) {
-    res.status(304).end();
+    res.writeHead(304).end();
     return;
   }
   sendJSON(res, 200, doc.body, contentType);
 }
 
-function serveApis(req: Request, res: Response): void {
+function serveApis(req: IncomingMessage, res: ServerResponse): void {
   const outcome = negotiateOrThrow(req.headers.accept, { discovery: true });
-  res.set("Vary", "Accept");
+  res.setHeader("Vary", "Accept");
   if (outcome.kind === "discovery") return sendTagged(req, res, discoveryDoc(outcome.version), DISCOVERY_CONTENT_TYPE(outcome.version));
   sendJSON(res, 200, apiGroupList());
 }
 
-async function serveOpenAPIV3Doc(req: Request, res: Response): Promise<void> {
+async function serveOpenAPIV3Doc(req: IncomingMessage, res: ServerResponse): Promise<void> {
   negotiateOrThrow(req.headers.accept, {});
   const docs = await openapiDocuments();
-  const hash = new URL(req.originalUrl, "http://local").searchParams.get("hash");
-  res.set("Cache-Control", hash === docs.v3Hash ? "public, immutable" : "no-cache, private");
+  const hash = new URL(req.url ?? "/", "http://local").searchParams.get("hash");
+  res.setHeader("Cache-Control", hash === docs.v3Hash ? "public, immutable" : "no-cache, private");
   sendTagged(req, res, { body: docs.v3, etag: `"${docs.v3Hash}"` });
 }
 
-type Handler = (req: Request, res: Response) => void | Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 const json =
   (make: () => unknown): Handler =>
@@ -80,7 +80,7 @@ const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
 ]);
 
 /** Serves a non-resource GET, or throws 404. */
-export function serveNonResource(req: Request, res: Response, path: string): void | Promise<void> {
+export function serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): void | Promise<void> {
   const handler = ROUTES.get(path.length > 1 ? path.replace(/\/+$/, "") : path);
   if (handler === undefined || (req.method !== "GET" && req.method !== "HEAD")) throw pathNotFound();
   return handler(req, res);

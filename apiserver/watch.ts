@@ -4,7 +4,7 @@
  * frame when N is too old). Objects follow the negotiated form (full, Table, metadata only).
  * @module
  */
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { SNAPSHOT_API_VERSION } from "../api/group.ts";
 import { SNAPSHOT_KIND } from "../api/snapshot-names.ts";
 import type { Snapshot } from "../api/snapshot.ts";
@@ -122,8 +122,8 @@ function plan(ctx: WatchContext, q: URLSearchParams, scope: Scope, bookmarks: bo
 }
 
 /** `target.name` set: the deprecated watch of one object by path. */
-export function handleWatch(ctx: WatchContext, req: Request, res: Response, target: { namespace?: string; name?: string }): void {
-  const q = new URL(req.originalUrl, "http://local").searchParams;
+export function handleWatch(ctx: WatchContext, req: IncomingMessage, res: ServerResponse, target: { namespace?: string; name?: string }): void {
+  const q = new URL(req.url ?? "/", "http://local").searchParams;
   const outcome = negotiateOrThrow(req.headers.accept, { table: true, partial: "item" });
   const namespace = target.namespace;
   const filter = parseFilter(q);
