@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): RequestListener {
     if (HEALTH_PATHS.has(path)) return health(deps.index, path, res);
     const auth = await authorizeRequest(deps, req);
     if (auth.info.kind === "nonresource") return serveNonResource(req, res, path);
-    return serveResource(ctx, { ...auth, info: auth.info }, req, res);
+    return serveResource(ctx, { user: auth.user, info: auth.info }, req, res);
   };
   // Every failure becomes a Status (errors.ts); one that comes after the headers ends the connection.
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {

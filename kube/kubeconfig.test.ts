@@ -72,6 +72,17 @@ describe("inClusterTarget", () => {
   });
 });
 
+/** Writes `text` as a kubeconfig file in a new directory and passes its path to `use`. */
+function withConfigFile(text: string, use: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "pw-kubeconfig-"));
+  try {
+    writeFileSync(join(dir, "config"), text);
+    use(join(dir, "config"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("loadTarget reads a kubeconfig file", () => {
   const config = doc({ token: "t0k" });
   const cases = [
@@ -80,24 +91,15 @@ describe("loadTarget reads a kubeconfig file", () => {
     { name: "in YAML", text: stringify(config) },
   ];
   for (const c of cases) {
-    it(c.name, () => {
-      const dir = mkdtempSync(join(tmpdir(), "pw-kubeconfig-"));
-      try {
-        writeFileSync(join(dir, "config"), c.text);
-        const t = loadTarget(join(dir, "config"), {});
+    it(c.name, () =>
+      withConfigFile(c.text, (path) => {
+        const t = loadTarget(path, {});
         assert.deepEqual([t.server, t.caPem, t.token], ["https://127.0.0.1:6443", "CA", "t0k"]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      }),
+    );
   }
-  it("rejects a file that is neither, naming it", () => {
-    const dir = mkdtempSync(join(tmpdir(), "pw-kubeconfig-"));
-    try {
-      writeFileSync(join(dir, "config"), '{"current-context": ');
-      assert.throws(() => loadTarget(join(dir, "config"), {}), (e: unknown) => e instanceof KubeconfigError && e.message.startsWith(`${join(dir, "config")}: cannot read the kubeconfig`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it("rejects a file that is neither, naming it", () =>
+    withConfigFile('{"current-context": ', (path) => {
+      assert.throws(() => loadTarget(path, {}), (e: unknown) => e instanceof KubeconfigError && e.message.startsWith(`${path}: cannot read the kubeconfig`));
+    }));
 });
