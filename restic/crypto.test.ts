@@ -6,7 +6,7 @@ import { createCipheriv } from "node:crypto";
 import { DecryptError, aesCtr, computeMac, decrypt, deriveUserKey, encrypt, isValidKey, scryptMaxmem } from "./crypto.ts";
 import { parseKeyFile, parseMasterKey } from "./keys.ts";
 import type { RomixLane } from "./scrypt.ts";
-import { romixBlocks } from "./scrypt.ts";
+import { mixClaimed } from "./scrypt.ts";
 import { masterKeyOf, vectors } from "./testdata/vectors.ts";
 
 const hex = (s: string): Uint8Array => Buffer.from(s.replace(/[^0-9a-f]/g, ""), "hex");
@@ -104,7 +104,7 @@ describe("scrypt", () => {
   });
   const v = vectors.repositories.v2;
   const parsed = parseKeyFile(JSON.parse(v.keyFile.json));
-  const inThread: RomixLane = async (blocks, params) => romixBlocks(blocks, params);
+  const inThread: RomixLane = async (shared) => mixClaimed(shared);
   const broken: RomixLane = async () => {
     throw new Error("worker gone");
   };

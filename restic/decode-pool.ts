@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.ts";
 import type { DecodeContext, DecodeOutcome } from "./load.ts";
-import type { RomixParams } from "./scrypt.ts";
+import type { SharedBlocks } from "./scrypt.ts";
 import { freezeBuiltSnapshot, rememberTimeKey } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
 
@@ -42,8 +42,8 @@ interface RequestBase {
 export type DecodeRequest =
   | (RequestBase & { readonly kind: "bytes"; readonly ends: readonly number[]; readonly packed: Uint8Array })
   | (RequestBase & { readonly kind: "files"; readonly root: string })
-  /** ROMix of each 128·r-byte block (transferred). */
-  | { readonly kind: "romix"; readonly seq: number; readonly params: RomixParams; readonly blocks: Uint8Array };
+  /** Claim and mix blocks of a key derivation until none is left (scrypt.ts, mixClaimed). */
+  | { readonly kind: "romix"; readonly seq: number; readonly shared: SharedBlocks };
 
 /**
  * A batch's outcomes travel as JSON text (`PoolOutcome[]`): stringifying in the worker and
@@ -51,8 +51,8 @@ export type DecodeRequest =
  */
 export type DecodeReply =
   | { readonly seq: number; readonly json: string }
-  /** A "romix" request's blocks, mixed (transferred). */
-  | { readonly seq: number; readonly mixed: Uint8Array }
+  /** A "romix" request is done: how many blocks this worker mixed. */
+  | { readonly seq: number; readonly mixed: number }
   | { readonly seq: number; readonly failure: string }
   /** Posted once by each worker when its modules are loaded. */
   | { readonly ready: true };
@@ -64,8 +64,11 @@ export interface DecodePool {
   decode(ctx: DecodeContext, items: readonly DecodeItem[]): Promise<PoolOutcome[]>;
   /** Reads `<root>/snapshots/<id>` in a worker (synchronously there) and decodes them. */
   readAndDecode(ctx: DecodeContext, root: string, ids: readonly string[]): Promise<PoolOutcome[]>;
-  /** ROMix of each block in one worker (the least busy); `blocks` is copied, not taken. */
-  romix(blocks: Uint8Array, params: RomixParams): Promise<Uint8Array>;
+  /**
+   * One worker (the least busy) as a lane of a key derivation: it mixes blocks of `shared` until
+   * none is left to claim, and resolves with how many it mixed.
+   */
+  romix(shared: SharedBlocks): Promise<number>;
   /**
    * Starts the workers now rather than on the first request (each takes tens of milliseconds to
    * load its modules), e.g. as the process starts, before the key derivation that needs them.
@@ -75,9 +78,14 @@ export interface DecodePool {
   close(): Promise<void>;
 }
 
-/** Workers for this machine: one per core, at most 4. */
-export function defaultPoolSize(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+/**
+ * Workers for this machine: one per core but one, at most 4. The main thread keeps a core of its
+ * own: it groups, stores and renders what the workers decode, and it is a ROMix lane of its own
+ * (repository.ts). On two cores a second worker only made the three threads share two cores:
+ * the same time, 0.1 s more CPU (docs/snapshots-cold-start.md).
+ */
+export function defaultPoolSize(cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
 }
 
 interface Slot {
@@ -87,7 +95,7 @@ interface Slot {
 
 interface Pending {
   readonly slot: Slot;
-  resolve(value: PoolOutcome[] | Uint8Array): void;
+  resolve(value: PoolOutcome[] | number): void;
   reject(err: Error): void;
 }
 
@@ -171,7 +179,7 @@ export function createDecodePool(opts: { readonly size: number }): DecodePool {
   if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`decode pool size must be an integer ≥ 1, got ${opts.size}`);
   const state: PoolState = { size: opts.size, slots: [], pending: new Map() };
   let seq = 0;
-  const send = <T extends PoolOutcome[] | Uint8Array>(req: DecodeRequest, transfer: ArrayBuffer[]): Promise<T> => {
+  const send = <T extends PoolOutcome[] | number>(req: DecodeRequest, transfer: ArrayBuffer[]): Promise<T> => {
     fill(state);
     const slot = state.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     return new Promise<T>((resolve, reject) => {
@@ -198,9 +206,8 @@ export function createDecodePool(opts: { readonly size: number }): DecodePool {
     readAndDecode(ctx, root, ids) {
       return send({ ...base(ctx, ids), kind: "files", root }, []);
     },
-    romix(blocks, params) {
-      const copy = new Uint8Array(blocks); // a copy with its own buffer (Buffer#slice would share one)
-      return send({ kind: "romix", seq: ++seq, params, blocks: copy }, [copy.buffer]);
+    romix(shared) {
+      return send({ kind: "romix", seq: ++seq, shared }, []);
     },
     prestart() {
       fill(state);

@@ -8,7 +8,7 @@
 import { parentPort } from "node:worker_threads";
 import type { BatchRequest } from "./decode-batch.ts";
 import type { DecodeReply, DecodeRequest } from "./decode-pool.ts";
-import { romixBlocks } from "./scrypt.ts";
+import { mixClaimed } from "./scrypt.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("decode-worker.ts must run as a worker thread (started by decode-pool.ts)");
@@ -20,11 +20,11 @@ function failure(seq: number, err: unknown): DecodeReply {
 function romix(req: Extract<DecodeRequest, { kind: "romix" }>): void {
   let reply: DecodeReply;
   try {
-    reply = { seq: req.seq, mixed: romixBlocks(req.blocks, req.params) };
+    reply = { seq: req.seq, mixed: mixClaimed(req.shared) };
   } catch (err) {
     reply = failure(req.seq, err);
   }
-  port?.postMessage(reply, "mixed" in reply ? [reply.mixed.buffer as ArrayBuffer] : []);
+  port?.postMessage(reply);
 }
 
 const batchWork = import("./decode-batch.ts");

@@ -19,6 +19,7 @@ import type { SnapshotFileError } from "./load.ts";
 import { loadSnapshots, prestartFor } from "./loader.ts";
 import type { OnSnapshots } from "./loader.ts";
 import type { RomixLane } from "./scrypt.ts";
+import { eventLoopLane } from "./scrypt.ts";
 import type { ResticSnapshot } from "./snapshot.ts";
 import { ID_PATTERN, compareSnapshots } from "./snapshot.ts";
 import type { RepoVersion } from "./unpacked.ts";
@@ -163,9 +164,15 @@ const DEFAULT_CONCURRENCY = 16;
 
 let sharedPool: DecodePool | undefined;
 
-/** One ROMix lane per worker of the pool. */
+/**
+ * One ROMix lane per worker of the pool, and the main thread's event loop: one lane per core
+ * (defaultPoolSize). The main thread mixes from the moment the password is read, while a new
+ * process's workers still boot (40–100 ms), and the workers claim the blocks left when they are
+ * up (scrypt.ts). Between two blocks (70–80 ms each) the event loop serves what is waiting.
+ */
 function romixLanes(pool: DecodePool): RomixLane[] {
-  return Array.from({ length: pool.size }, () => (blocks: Uint8Array, params) => pool.romix(blocks, params));
+  const workers = Array.from({ length: pool.size }, (): RomixLane => (shared) => pool.romix(shared));
+  return [...workers, eventLoopLane];
 }
 
 /** The process-wide decode pool, started on first use. */

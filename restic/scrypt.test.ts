@@ -2,14 +2,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { scryptSync } from "node:crypto";
 import type { DecodePool } from "./decode-pool.ts";
-import { createDecodePool } from "./decode-pool.ts";
+import { createDecodePool, defaultPoolSize } from "./decode-pool.ts";
 import type { RomixLane } from "./scrypt.ts";
-import { romixBlocks, scryptInLanes } from "./scrypt.ts";
+import { blocksOf, eventLoopLane, mixClaimed, mixedCount, scryptInLanes, shareBlocks } from "./scrypt.ts";
 import { romixModuleBytes } from "./romix-wasm.ts";
 import { sleb, uleb } from "./wasm-encoder.ts";
 import { validate } from "./wasm.ts";
 
-const inThread: RomixLane = async (blocks, params) => romixBlocks(blocks, params);
+const inThread: RomixLane = async (shared) => mixClaimed(shared);
 const text = (s: string): Uint8Array => Buffer.from(s, "utf8");
 
 describe("scrypt in lanes (RFC 7914 §12 test vectors)", () => {
@@ -45,30 +45,61 @@ describe("scrypt in lanes equals Node's scrypt", () => {
   it("in the decode pool's workers", async () => {
     const pool: DecodePool = createDecodePool({ size: 2 });
     try {
-      const lane: RomixLane = (blocks, params) => pool.romix(blocks, params);
+      const lane: RomixLane = (shared) => pool.romix(shared);
       const password = text("pw");
       const dk = await scryptInLanes({ password, salt, N: 1024, r: 8, p: 4, dkLen: 64 }, [lane, lane]);
       assert.deepEqual(Buffer.from(dk), scryptSync(password, salt, 64, { N: 1024, r: 8, p: 4 }));
+      const withMain = await scryptInLanes({ password, salt, N: 1024, r: 8, p: 7, dkLen: 64 }, [lane, lane, eventLoopLane]);
+      assert.deepEqual(Buffer.from(withMain), scryptSync(password, salt, 64, { N: 1024, r: 8, p: 7 }));
     } finally {
       await pool.close();
     }
   });
 });
 
-describe("romixBlocks refuses what is not scrypt", () => {
-  const cases = [
+describe("shared blocks", () => {
+  const refused = [
     { name: "N not a power of two", blocks: 128, N: 12, r: 1 },
     { name: "N below 2", blocks: 128, N: 1, r: 1 },
     { name: "a partial block", blocks: 100, N: 16, r: 1 },
     { name: "r of 0", blocks: 128, N: 16, r: 0 },
   ];
-  for (const c of cases) it(c.name, () => assert.throws(() => romixBlocks(new Uint8Array(c.blocks), { N: c.N, r: c.r }), RangeError));
-  it("a lane failure fails the derivation", async () => {
-    const broken: RomixLane = async () => {
-      throw new Error("worker gone");
-    };
-    await assert.rejects(scryptInLanes({ password: text("pw"), salt: text("s"), N: 16, r: 1, p: 2, dkLen: 64 }, [inThread, broken]), /worker gone/);
+  for (const c of refused) it(`refuses what is not scrypt: ${c.name}`, () => assert.throws(() => shareBlocks(new Uint8Array(c.blocks), { N: c.N, r: c.r }), RangeError));
+  it("each block is claimed once: a limit of one mixes one, the next lane the rest", () => {
+    const shared = shareBlocks(new Uint8Array(3 * 128).fill(7), { N: 16, r: 1 });
+    assert.deepEqual([mixClaimed(shared, 1), mixedCount(shared), mixClaimed(shared), mixClaimed(shared)], [1, 1, 2, 0]);
+    const alone = shareBlocks(new Uint8Array(3 * 128).fill(7), { N: 16, r: 1 });
+    mixClaimed(alone);
+    assert.deepEqual(blocksOf(shared), blocksOf(alone));
   });
+  const pw = { password: text("pw"), salt: text("s"), N: 16, r: 1, p: 3, dkLen: 64 };
+  const expected = scryptSync("pw", "s", 64, { N: 16, r: 1, p: 3 });
+  const never: RomixLane = () => new Promise(() => undefined);
+  const idle: RomixLane = async () => 0;
+  const broken: RomixLane = async () => {
+    throw new Error("worker gone");
+  };
+  const ways = [
+    { name: "a lane that never answers (a worker still booting) is not waited for", lanes: [never, inThread] },
+    { name: "the event loop's lane alone", lanes: [eventLoopLane] },
+    { name: "a lane that finds nothing left", lanes: [inThread, idle] },
+  ];
+  for (const w of ways) it(w.name, async () => assert.deepEqual(Buffer.from(await scryptInLanes(pw, w.lanes)), expected));
+  const failures = [
+    { name: "a lane failure before every block is mixed fails the derivation", lanes: [eventLoopLane, broken], error: /worker gone/ },
+    { name: "lanes that stop with blocks unmixed fail it", lanes: [idle, idle], error: /3 of 3 blocks unmixed/ },
+  ];
+  for (const f of failures) it(f.name, async () => assert.rejects(scryptInLanes(pw, f.lanes), f.error));
+});
+
+describe("defaultPoolSize", () => {
+  const cases = [
+    { cores: 1, size: 1 },
+    { cores: 2, size: 1 },
+    { cores: 4, size: 3 },
+    { cores: 16, size: 4 },
+  ];
+  for (const c of cases) it(`${c.cores} core(s): ${c.size} worker(s), the main thread being a lane of its own`, () => assert.equal(defaultPoolSize(c.cores), c.size));
 });
 
 describe("the WebAssembly encoder", () => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import type { DecodeReply, DecodeRequest } from "../../restic/decode-pool.ts";
-import { romixBlocks } from "../../restic/scrypt.ts";
+import { blocksOf, mixClaimed, shareBlocks } from "../../restic/scrypt.ts";
 import { bundledEntry } from "../../scripts/bundle.ts";
 import { inheritedEnv } from "../env/config.ts";
 import type { SupervisedProcess } from "../env/supervisor.ts";
@@ -93,17 +93,20 @@ describe("the Snapshot API's bundle", () => {
   it("its decode worker mixes scrypt blocks as the sources do", async () => {
     const params = { N: 1024, r: 8 };
     const blocks = new Uint8Array(2 * 128 * params.r).map((_, i) => (i * 7 + 3) & 0xff);
+    const [inWorker, here] = [shareBlocks(blocks, params), shareBlocks(blocks, params)];
     const worker = new Worker(bundledEntry(built.dir, "apiserver", "decode-worker"));
     try {
-      const mixed = await new Promise<Uint8Array>((resolve, reject) => {
+      const mixed = await new Promise<number>((resolve, reject) => {
         worker.on("message", (reply: DecodeReply) => {
           if ("mixed" in reply) resolve(reply.mixed);
           else if ("failure" in reply) reject(new Error(reply.failure));
         });
         worker.on("error", reject);
-        worker.postMessage({ kind: "romix", seq: 1, params, blocks: blocks.slice() } satisfies DecodeRequest);
+        worker.postMessage({ kind: "romix", seq: 1, shared: inWorker } satisfies DecodeRequest);
       });
-      assert.deepEqual(Buffer.from(mixed), Buffer.from(romixBlocks(blocks, params)));
+      assert.equal(mixed, 2);
+      assert.equal(mixClaimed(here), 2);
+      assert.deepEqual(Buffer.from(blocksOf(inWorker)), Buffer.from(blocksOf(here)));
     } finally {
       await worker.terminate();
     }
