@@ -10,6 +10,7 @@ import { badRequest, conflict, deleted, internalError, notFound, unsupportedMedi
 import type { DeleteRequest, SnapshotIndex } from "./index.ts";
 import { isNamespaceCleanup } from "./namespace-cleanup.ts";
 import { sendJSON, setWarnings } from "./respond.ts";
+import { requestUrl } from "./request-info.ts";
 
 export interface DeleteContext {
   readonly index: SnapshotIndex;
@@ -84,10 +85,10 @@ function keepForNamespaceDeletion(ctx: DeleteContext, res: ServerResponse, id: {
 }
 
 /** The largest DeleteOptions body read (kubectl's are a few hundred bytes). */
-export const MAX_DELETE_BODY_BYTES = 256 * 1024;
+const MAX_DELETE_BODY_BYTES = 256 * 1024;
 
 /** The request's body, up to `limit` bytes; a larger or compressed one is refused (400, 415). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
   if (encoding !== "identity") return Promise.reject(unsupportedMediaType(`Content-Encoding: ${encoding}`));
   return new Promise((resolve, reject) => {
@@ -106,7 +107,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 /** Deletes `id`, asked by `username` (authenticated). */
 export async function handleDelete(ctx: DeleteContext, req: IncomingMessage, res: ServerResponse, id: { namespace: string; name: string; username: string }): Promise<void> {
   const { index } = ctx;
-  const query = new URL(req.url ?? "/", "http://local").searchParams;
+  const query = requestUrl(req).searchParams;
   const raw = await readBody(req, MAX_DELETE_BODY_BYTES);
   const request = deleteRequest(query, parseDeleteBody(raw, req.headers["content-type"]));
   setWarnings(res, index.problems(id.namespace));

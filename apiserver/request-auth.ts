@@ -11,7 +11,7 @@ import type { Authenticator, DistinctHeaders } from "./authn.ts";
 import type { Authorizer } from "./authz.ts";
 import { forbidden, internalError, unauthorized } from "./errors.ts";
 import type { StatusError } from "./errors.ts";
-import { requestInfo } from "./request-info.ts";
+import { requestInfo, requestUrl } from "./request-info.ts";
 import type { RequestInfo } from "./request-info.ts";
 
 export interface RequestAuthDeps {
@@ -71,7 +71,7 @@ export async function authorizeRequest(deps: RequestAuthDeps, req: IncomingMessa
     strip(req, stripped);
   }
   if (!authn.ok) throw unauthorized();
-  const url = new URL(req.url ?? "/", "http://local");
+  const url = requestUrl(req);
   const info = requestInfo(req.method ?? "GET", url.pathname, url.searchParams);
   let decision;
   try {

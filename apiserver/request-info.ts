@@ -4,7 +4,13 @@
  * and routing.
  * @module
  */
+import type { IncomingMessage } from "node:http";
 import { SNAPSHOT_GROUP, VERSION } from "../api/group.ts";
+
+/** The request's URL (its path and query as sent; the host is a placeholder). */
+export function requestUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? "/", "http://local");
+}
 
 export type RequestInfo =
   | {

@@ -15,6 +15,7 @@ import type { ViewRange } from "./list-cache.ts";
 import { formOf, itemJson, listJson } from "./render.ts";
 import { sendJSON, setWarnings } from "./respond.ts";
 import type { Clock } from "./types.ts";
+import { requestUrl } from "./request-info.ts";
 
 export interface ResourceContext {
   readonly index: SnapshotIndex;
@@ -65,7 +66,7 @@ function paginate(all: readonly StoredSnapshot[], filter: Filter, start: number,
 }
 
 export function handleList(ctx: ResourceContext, req: IncomingMessage, res: ServerResponse, namespace: string | undefined): void {
-  const q = new URL(req.url ?? "/", "http://local").searchParams;
+  const q = requestUrl(req).searchParams;
   const outcome = negotiateOrThrow(req.headers.accept, { table: true, partial: "list" });
   const filter = parseFilter(q);
   const include = parseIncludeObject(q);
@@ -87,7 +88,7 @@ export function handleList(ctx: ResourceContext, req: IncomingMessage, res: Serv
 }
 
 export function handleGet(ctx: ResourceContext, req: IncomingMessage, res: ServerResponse, id: { namespace: string; name: string }): void {
-  const q = new URL(req.url ?? "/", "http://local").searchParams;
+  const q = requestUrl(req).searchParams;
   const outcome = negotiateOrThrow(req.headers.accept, { table: true, partial: "item" });
   const include = parseIncludeObject(q);
   parseResourceVersion(q);

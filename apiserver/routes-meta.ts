@@ -12,6 +12,7 @@ import { DISCOVERY_CONTENT_TYPE, negotiateOrThrow } from "./negotiate.ts";
 import type { DiscoveryVersion } from "./negotiate.ts";
 import type { Documents as OpenAPIDocuments } from "./openapi.ts";
 import { sendJSON } from "./respond.ts";
+import { requestUrl } from "./request-info.ts";
 
 /** The OpenAPI documents are built from the zod schemas: loaded on the first OpenAPI request, not at start. */
 let openapiDocs: Promise<OpenAPIDocuments> | undefined;
@@ -49,7 +50,7 @@ function serveApis(req: IncomingMessage, res: ServerResponse): void {
 async function serveOpenAPIV3Doc(req: IncomingMessage, res: ServerResponse): Promise<void> {
   negotiateOrThrow(req.headers.accept, {});
   const docs = await openapiDocuments();
-  const hash = new URL(req.url ?? "/", "http://local").searchParams.get("hash");
+  const hash = requestUrl(req).searchParams.get("hash");
   res.setHeader("Cache-Control", hash === docs.v3Hash ? "public, immutable" : "no-cache, private");
   sendTagged(req, res, { body: docs.v3, etag: `"${docs.v3Hash}"` });
 }

@@ -21,6 +21,7 @@ import { formOf, itemJson } from "./render.ts";
 import { setWarnings } from "./respond.ts";
 import type { IncludeObject } from "./table.ts";
 import type { After, Clock } from "./types.ts";
+import { requestUrl } from "./request-info.ts";
 
 export interface WatchContext {
   readonly index: SnapshotIndex;
@@ -123,7 +124,7 @@ function plan(ctx: WatchContext, q: URLSearchParams, scope: Scope, bookmarks: bo
 
 /** `target.name` set: the deprecated watch of one object by path. */
 export function handleWatch(ctx: WatchContext, req: IncomingMessage, res: ServerResponse, target: { namespace?: string; name?: string }): void {
-  const q = new URL(req.url ?? "/", "http://local").searchParams;
+  const q = requestUrl(req).searchParams;
   const outcome = negotiateOrThrow(req.headers.accept, { table: true, partial: "item" });
   const namespace = target.namespace;
   const filter = parseFilter(q);

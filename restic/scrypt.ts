@@ -65,36 +65,54 @@ export function blocksOf(shared: SharedBlocks): Uint8Array {
   return new Uint8Array(shared.buffer, HEADER_BYTES);
 }
 
-/** How many blocks of `shared` are mixed. */
-export function mixedCount(shared: SharedBlocks): number {
-  return Atomics.load(new Int32Array(shared.buffer, 0, 2), MIXED);
+/** The header's two counters (claimed, mixed), shared by every thread that holds `shared`. */
+function countersOf(shared: SharedBlocks): Int32Array<SharedArrayBuffer> {
+  return new Int32Array(shared.buffer, 0, 2);
 }
 
+/** How many blocks of `shared` are mixed. */
+export function mixedCount(shared: SharedBlocks): number {
+  return Atomics.load(countersOf(shared), MIXED);
+}
+
+/** ROMix of one 128·r-byte block, in place, in this thread. */
+type Mixer = (block: Uint8Array) => void;
+
 /**
- * In this thread: claims the next unclaimed block of `shared`, mixes it in place and counts it,
- * until none is left or `limit` are mixed; returns how many it mixed. One WebAssembly instance
- * (its memory, 128·r·(N+2) bytes, is released with it) serves every block it mixes.
+ * A Mixer whose WebAssembly instance (its memory, 128·r·(N+2) bytes, is released with it) is made
+ * on its first block and serves every later one.
  */
-export function mixClaimed(shared: SharedBlocks, limit = Infinity): number {
-  const { N, r } = shared.params;
+function mixer(params: RomixParams): Mixer {
+  const { N, r } = params;
   const size = 128 * r;
-  checkParams(shared.params, shared.buffer.byteLength - HEADER_BYTES);
-  const counters = new Int32Array(shared.buffer, 0, 2);
   let exports: RomixExports | undefined;
-  let mixed = 0;
-  while (mixed < limit) {
-    const i = Atomics.add(counters, CLAIMED, 1);
-    if (i >= shared.count) break;
+  return (block) => {
     if (exports === undefined) {
       moduleBytes ??= romixModuleBytes();
       exports = instantiate(moduleBytes) as RomixExports;
       exports.memory.grow(Math.ceil((size * (N + 2)) / 65536));
     }
-    const block = new Uint8Array(shared.buffer, HEADER_BYTES + i * size, size);
     const words = new Uint32Array(exports.memory.buffer, 0, size / 4);
     toDiagonal(block, words);
     exports.romix(r, N);
     fromDiagonal(words, block);
+  };
+}
+
+/**
+ * In this thread: claims the next unclaimed block of `shared`, mixes it in place and counts it,
+ * until none is left or `limit` are mixed; returns how many it mixed. `mix` may be kept across
+ * calls, so that one WebAssembly instance serves them all.
+ */
+export function mixClaimed(shared: SharedBlocks, limit = Infinity, mix: Mixer = mixer(shared.params)): number {
+  const size = 128 * shared.params.r;
+  checkParams(shared.params, shared.buffer.byteLength - HEADER_BYTES);
+  const counters = countersOf(shared);
+  let mixed = 0;
+  while (mixed < limit) {
+    const i = Atomics.add(counters, CLAIMED, 1);
+    if (i >= shared.count) break;
+    mix(new Uint8Array(shared.buffer, HEADER_BYTES + i * size, size));
     Atomics.add(counters, MIXED, 1);
     Atomics.notify(counters, MIXED);
     mixed++;
@@ -104,16 +122,18 @@ export function mixClaimed(shared: SharedBlocks, limit = Infinity): number {
 
 /**
  * This thread as a lane that yields between blocks: one block per turn of the event loop, so
- * that the I/O and timers of the rest of the process are served between them.
+ * that the I/O and timers of the rest of the process are served between them; one WebAssembly
+ * instance for all of them.
  */
 export async function eventLoopLane(shared: SharedBlocks): Promise<void> {
+  const mix = mixer(shared.params);
   do await nextTurn();
-  while (mixClaimed(shared, 1) > 0);
+  while (mixClaimed(shared, 1, mix) > 0);
 }
 
 /** Resolves when every block of `shared` is mixed. */
 async function allMixed(shared: SharedBlocks): Promise<void> {
-  const counters = new Int32Array(shared.buffer, 0, 2);
+  const counters = countersOf(shared);
   for (;;) {
     const mixed = Atomics.load(counters, MIXED);
     if (mixed >= shared.count) return;
@@ -124,7 +144,7 @@ async function allMixed(shared: SharedBlocks): Promise<void> {
 
 /** No lane claims another block, and whoever waits for them stops waiting. */
 function abandon(shared: SharedBlocks): void {
-  const counters = new Int32Array(shared.buffer, 0, 2);
+  const counters = countersOf(shared);
   Atomics.store(counters, CLAIMED, shared.count);
   Atomics.store(counters, MIXED, shared.count);
   Atomics.notify(counters, MIXED);
