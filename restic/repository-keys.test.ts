@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Logger } from "../kube/log.ts";
 import type { CryptoKey } from "./crypto.ts";
+import type { KeyStore } from "./key-store.ts";
 import { keyFileName } from "./key-store.ts";
 import { openRepository } from "./repository.ts";
 import type { CountingBackend } from "./testing.ts";
@@ -30,6 +32,7 @@ after(async () => {
 async function open(files: Map<string, Uint8Array>, cacheDir: string, pw = password): Promise<{ backend: CountingBackend; id: string }> {
   const backend = countingBackend(memoryBackend(files, LOCATION));
   const repo = await openRepository({ backend, password: pw, keyCache: new Map<string, Promise<CryptoKey>>(), cacheDir });
+  await repo.flushCache(); // the key found is stored in the background
   return { backend, id: repo.id };
 }
 const keyReads = (b: CountingBackend): string[] => b.reads.filter((p) => p.startsWith("keys/"));
@@ -78,6 +81,44 @@ describe("the key store through openRepository", () => {
       assert.deepEqual(keyReads(third.backend), [], "the key found was stored");
       assert.equal(third.id, again.id);
       assert.notDeepEqual(stored, Buffer.from("junk"));
+    });
+  }
+});
+
+describe("saving the key found", () => {
+  /** A key store whose saves wait for `release` (or fail), and a log that keeps its warnings. */
+  function slowStore(fails: boolean): { store: KeyStore; release: () => void; saves: () => number; log: Logger; warnings: string[] } {
+    const gate = Promise.withResolvers<void>();
+    let saves = 0;
+    const warnings: string[] = [];
+    const store: KeyStore = {
+      load: async () => undefined,
+      save: async () => {
+        saves++;
+        await gate.promise;
+        if (fails) throw new Error("store down");
+      },
+    };
+    const log = { debug: () => undefined, warn: (_: unknown, msg: string) => warnings.push(msg) } as unknown as Logger;
+    return { store, release: () => gate.resolve(), saves: () => saves, log, warnings };
+  }
+  const cases = [
+    { name: "a save that succeeds", fails: false, warnings: [] },
+    { name: "a save that fails", fails: true, warnings: ["restic key store not written"] },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: the repository opens before the save ends; flushCache waits for it`, async () => {
+      const s = slowStore(c.fails);
+      const backend = memoryBackend(repoFiles(v2), LOCATION);
+      const repo = await openRepository({ backend, password, keyCache: new Map<string, Promise<CryptoKey>>(), keyStore: s.store, log: s.log });
+      assert.equal(s.saves(), 1, "the save has started");
+      let flushed = false;
+      const flushing = repo.flushCache().then(() => (flushed = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(flushed, false, "flushCache waits for the save");
+      s.release();
+      await flushing;
+      assert.deepEqual(s.warnings, c.warnings);
     });
   }
 });

@@ -78,7 +78,10 @@ export interface Repository {
   listSnapshots(onBatch?: OnSnapshots): Promise<ListResult>;
   /** Removes `snapshots/<id>` (restic forget without --prune); forgetting an absent snapshot succeeds. */
   forgetSnapshot(id: string): Promise<void>;
-  /** Resolves when the disk cache holds the last listing (it is written in the background); at once without `cacheDir`. */
+  /**
+   * Resolves when the disk cache holds the last listing and the key store the key a search found
+   * (both are written in the background); at once when there is nothing to write.
+   */
   flushCache(): Promise<void>;
 }
 
@@ -92,11 +95,11 @@ export async function openRepository(opts: OpenRepositoryOptions): Promise<Repos
   // scrypt's p blocks are mixed in the pool's workers, one lane per worker.
   const lanes = pool === undefined ? undefined : romixLanes(pool);
   const store = opts.keyStore ?? (opts.cacheDir === undefined ? undefined : keyStore(opts.cacheDir));
-  const { key, config, from } = await unlock({ ...opts, ...(store === undefined ? {} : { keyStore: store }), ...(lanes === undefined ? {} : { romixLanes: lanes }) }, prefetch(readConfig(opts.backend)));
+  const { key, config, from, stored } = await unlock({ ...opts, ...(store === undefined ? {} : { keyStore: store }), ...(lanes === undefined ? {} : { romixLanes: lanes }) }, prefetch(readConfig(opts.backend)));
   const { id, version } = parseConfig(repository, config);
   opts.log?.debug({ repository, repositoryId: id, version, key: from }, "restic repository opened");
   const sync = opts.cacheDir === undefined ? undefined : startCacheSync(opts.cacheDir, { repository, id, key, log: opts.log });
-  return createRepository({ ...opts, key, id, version, pool, names, sync });
+  return createRepository({ ...opts, key, id, version, pool, names, sync, stored });
 }
 
 /**
@@ -158,6 +161,8 @@ interface RepositoryState extends OpenRepositoryOptions {
   /** The names in `snapshots/`, listed while opening; used by the first listing only. */
   readonly names: Promise<string[]>;
   readonly sync: CacheSync | undefined;
+  /** The key found by a search, in the key store (unlock.ts). */
+  readonly stored: Promise<void>;
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -237,7 +242,10 @@ function createRepository(state: RepositoryState): Repository {
       cache.delete(id);
       state.log?.info({ repository: location, snapshot: id }, "restic snapshot forgotten");
     },
-    flushCache: async () => state.sync?.flush(),
+    flushCache: async () => {
+      await state.stored;
+      await state.sync?.flush();
+    },
   };
 }
 

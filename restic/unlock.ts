@@ -49,7 +49,20 @@ export interface Unlocked {
   readonly key: CryptoKey;
   readonly config: Uint8Array;
   readonly from: KeySource;
+  /**
+   * Resolves once a key found by the search is in the key store (at once when nothing is to be
+   * stored); never rejects (a failed save is logged). The key is used without waiting for it.
+   */
+  readonly stored: Promise<void>;
 }
+
+/** A key search under way: the master key, and its save to the key store after it. */
+interface Search {
+  readonly key: Promise<CryptoKey>;
+  readonly stored: Promise<void>;
+}
+
+const NOTHING_TO_STORE: Promise<void> = Promise.resolve();
 
 /** A promise whose rejection is observed now and surfaces only where it is awaited. */
 export function prefetch<T>(p: Promise<T>): Promise<T> {
@@ -74,10 +87,11 @@ export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Ar
   const opened = cached === undefined ? undefined : await openWith(cached, sealedConfig);
   if (opened !== undefined) {
     cache.set(cacheKey, cached as Promise<CryptoKey>);
-    return { ...opened, from: inMemory === undefined ? "store" : "memory" };
+    return { ...opened, from: inMemory === undefined ? "store" : "memory", stored: NOTHING_TO_STORE };
   }
   if (cached !== undefined && cache.get(cacheKey) === cached) cache.delete(cacheKey);
-  const key = await (early ?? searchKey(opts, cache, cacheKey, store));
+  const search = early ?? searchKey(opts, cache, cacheKey, store);
+  const key = await search.key;
   const config = tryDecrypt(key, sealedConfig);
   if (config === undefined) {
     throw new ResticRepoError({
@@ -87,7 +101,7 @@ export async function unlock(opts: UnlockOptions, readingConfig: Promise<Uint8Ar
       detail: "config does not decrypt with the master key of the key file; the repository is damaged",
     });
   }
-  return { key, config, from: "search" };
+  return { key, config, from: "search", stored: search.stored };
 }
 
 /** `config` opened with a cached key; undefined when the key is unavailable or no longer opens it. */
@@ -108,20 +122,28 @@ async function storedKey(opts: UnlockOptions, store: KeyStore | undefined): Prom
   return ids.includes(entry.keyId) ? { key: Promise.resolve(entry.key) } : {};
 }
 
-/** Starts a key search and shares it through the cache; a key found is stored before it is used; a failed search is not kept. */
-function searchKey(opts: UnlockOptions, cache: KeyCache, cacheKey: string, store: KeyStore | undefined): Promise<CryptoKey> {
+/**
+ * Starts a key search and shares it through the cache; a failed search is not kept. A key found
+ * is stored in the background: the listing that waits for the key does not wait for the store
+ * (a Secret patch is a round trip to kube-apiserver and etcd).
+ */
+function searchKey(opts: UnlockOptions, cache: KeyCache, cacheKey: string, store: KeyStore | undefined): Search {
   const repository = opts.backend.describe();
   const lanes = opts.romixLanes;
   const derive = lanes === undefined ? undefined : (password: string, params: ScryptParams) => deriveUserKey(password, params, lanes);
-  const pending = findKey({ backend: opts.backend, password: opts.password, ...(derive === undefined ? {} : { derive }) }).then(async (found) => {
-    await store?.save(repository, opts.password, found).catch((err: unknown) => opts.log?.warn({ repository, error: describeCause(err) }, "restic key store not written"));
-    return found.key;
+  const found = findKey({ backend: opts.backend, password: opts.password, ...(derive === undefined ? {} : { derive }) });
+  const key = found.then((f) => f.key);
+  cache.set(cacheKey, key);
+  key.catch(() => {
+    if (cache.get(cacheKey) === key) cache.delete(cacheKey);
   });
-  cache.set(cacheKey, pending);
-  pending.catch(() => {
-    if (cache.get(cacheKey) === pending) cache.delete(cacheKey);
-  });
-  return pending;
+  const stored = found.then(
+    async (f) => {
+      await store?.save(repository, opts.password, f).catch((err: unknown) => opts.log?.warn({ repository, error: describeCause(err) }, "restic key store not written"));
+    },
+    () => undefined,
+  );
+  return { key, stored };
 }
 
 export function tryDecrypt(key: CryptoKey, sealed: Uint8Array): Uint8Array | undefined {
