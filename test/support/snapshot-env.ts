@@ -61,6 +61,21 @@ export function snapshotApiManifests(): Obj[] {
   return [...read("manifests/rbac/snapshots-apiserver.yaml"), ...read("manifests/deploy/snapshots-apiserver.yaml").filter(isKeySecret)];
 }
 
+/**
+ * The Node options the manifests' Deployment runs the server with (its container's arguments
+ * before the program), so that every server the tests, the bench and the sandbox start runs as
+ * a pod does.
+ */
+export function snapshotApiNodeOptions(): string[] {
+  const path = "manifests/deploy/snapshots-apiserver.yaml";
+  const deployment = parseManifests(readFileSync(join(REPO, path), "utf8"), path).find((o) => o["kind"] === "Deployment") as
+    | { spec: { template: { spec: { containers: { name: string; args?: string[] }[] } } } }
+    | undefined;
+  const args = deployment?.spec.template.spec.containers.find((c) => c.name === "apiserver")?.args;
+  if (args === undefined) throw new Error(`${path}: no Deployment with an apiserver container and its args`);
+  return args.filter((a) => a.startsWith("--"));
+}
+
 export interface SnapshotEnvOptions {
   /** Also run kube-controller-manager (namespace deletion, GC). */
   readonly controllerManager?: boolean;
@@ -113,13 +128,14 @@ async function serverLauncher(cp: ControlPlane, dir: string, opts: SnapshotEnvOp
   const tls = await writeLocalServingCert(join(dir, "tls"), SNAPSHOT_SERVICE);
   const { certFile, keyFile } = tls;
   const kubeconfig = await cp.userKubeconfig({ name: SNAPSHOT_SERVER_USER, groups: SERVICE_ACCOUNT_GROUPS });
+  const nodeOptions = snapshotApiNodeOptions();
   return {
     caPem: tls.caPem,
     spawn: ({ port, name, env, entry }) =>
       startProcess({
         name,
         command: process.execPath,
-        args: [entry ?? join(REPO, "apiserver", "main.ts")],
+        args: [...nodeOptions, entry ?? join(REPO, "apiserver", "main.ts")],
         env: {
           KUBECONFIG: kubeconfig,
           PORT: String(port),
