@@ -17,7 +17,8 @@
  *   index, restic adapter and Table code but no Kubernetes (policy, storage and password given),
  *   from spawn to the rendered Table;
  * - `restic snapshots --json --no-lock` on the same repository (no cache, and its own warm
- *   cache), interleaved run by run with the cold starts;
+ *   cache), both right after each cold start (bench/snapshots-cold.ts), and each pod-like cold
+ *   start divided by the faster of the two;
  * - fresh: from the BackupRun status patch (Succeeded) to the new Snapshot's watch event
  *   through kube-apiserver.
  *
@@ -33,21 +34,19 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KEY_SECRET, LABELS, SYSTEM_NAMESPACE } from "../api/group.ts";
+import { LABELS } from "../api/group.ts";
 import { bundledEntry } from "../scripts/bundle.ts";
 import { temporaryBundle } from "../test/support/bundle.ts";
-import { freePort } from "../test/env/ports.ts";
 import { httpsRequest } from "../test/env/http.ts";
-import type { SupervisedProcess } from "../test/env/supervisor.ts";
 import { waitFor } from "../test/env/wait.ts";
 import type { ResticCliOptions } from "../test/support/restic-cli.ts";
-import { resticBackup, resticBin, resticInit, resticSnapshots } from "../test/support/restic-cli.ts";
+import { resticBackup, resticInit, resticSnapshots } from "../test/support/restic-cli.ts";
 import { addSyntheticSnapshots, aggregatorClient, backupPolicy, backupRun, namespace, nfsRepoDir, nfsStorage, secret, startSnapshotEnv, TABLE_ACCEPT } from "../test/support/snapshot-env.ts";
 import type { DirectClient, SnapshotEnv } from "../test/support/snapshot-env.ts";
+import { BASE, measureCold, medianRatio, PASSWORD, quantile } from "./snapshots-cold.ts";
+import type { ImageProgram } from "./snapshots-cold.ts";
 
 const NFS = { server: "nas.local", path: "/exports/bench" } as const;
-const PASSWORD = "bench-password";
-const BASE = "/apis/snapshots.backup.podwarden.io/v1alpha1";
 const MINIMAL_CHILD = fileURLToPath(new URL("./snapshots-minimal-child.ts", import.meta.url));
 
 interface Options {
@@ -57,10 +56,6 @@ interface Options {
   readonly fresh: number;
 }
 
-function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-}
 const ms = (x: number): string => (x < 10 ? x.toFixed(1) : x.toFixed(0));
 
 /** A repository with `count` snapshots: one real backup, the rest sealed natively; restic must list all. */
@@ -135,90 +130,11 @@ async function measureWarm(client: DirectClient, at: { ns: string; policy: strin
   return { pageP50: quantile(page, 0.5), pageP99: quantile(page, 0.99), fullP50: quantile(full, 0.5), fullP99: quantile(full, 0.99), pagesP50: quantile(pages, 0.5), renderedP50: quantile(rendered, 0.5) };
 }
 
-/**
- * How to start a new server process, and the CA of its serving certificate. `prepare` sets the
- * scene outside the measured time (what the image or the cluster already holds when a pod
- * starts) and returns the start itself.
- */
-interface Launcher {
-  readonly caPem: string;
-  prepare(opts: { readonly port: number; readonly name: string }): Promise<() => Promise<SupervisedProcess>>;
-}
-
-/**
- * Server processes as the image and manifests run them: the bundle's main.js (`image.entry`,
- * scripts/bundle.ts); NODE_COMPILE_CACHE filled at build time by scripts/warm-compile-cache.ts
- * and read-only, so each process gets its own fresh copy of `compiled`; SNAPSHOT_CACHE_DIR a new
- * empty directory (a new pod's emptyDir), or `snapshotCacheDir` as a restarted container whose
- * emptyDir keeps the snapshot cache and stored keys of the earlier starts.
- */
-function imageLauncher(env: SnapshotEnv, image: { readonly entry: string; readonly compiled: string }, snapshotCacheDir?: string): Launcher {
-  const { entry, compiled } = image;
-  let n = 0;
-  return {
-    caPem: env.caPem,
-    prepare: async ({ port, name }) => {
-      const copy = `${compiled}-run-${++n}`;
-      rmSync(copy, { recursive: true, force: true });
-      cpSync(compiled, copy, { recursive: true });
-      // As deployed, SNAPSHOT_CACHE_DIR is always set: a new pod's emptyDir starts empty.
-      const emptyDir = `${compiled}-emptydir-${n}`;
-      const caches = { NODE_COMPILE_CACHE: copy, SNAPSHOT_CACHE_DIR: snapshotCacheDir ?? emptyDir };
-      return () => env.spawnServer({ port, name, env: caches, entry });
-    },
-  };
-}
-
-/** `launcher` after emptying the key Secret: the process finds no stored key and derives it (and stores it again). */
-function withoutStoredKeys(env: SnapshotEnv, launcher: Launcher): Launcher {
-  return {
-    caPem: launcher.caPem,
-    prepare: async (o) => {
-      await env.cp.kubectlOk(["patch", "secret", KEY_SECRET, "-n", SYSTEM_NAMESPACE, "--type=merge", "-p", '{"data":null}']);
-      return launcher.prepare(o);
-    },
-  };
-}
-
 /** What the image build does: every module's compile cache in `dir`, of the sources or of the bundle in `bundleDir`. */
 function buildCompileCache(dir: string, bundleDir?: string): void {
   const args = [fileURLToPath(new URL("../scripts/warm-compile-cache.ts", import.meta.url)), ...(bundleDir === undefined ? [] : ["--bundle", bundleDir])];
   const done = spawnSync(process.execPath, args, { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: "inherit" });
   if (done.status !== 0) throw new Error(`bench: scripts/warm-compile-cache.ts exited ${done.status}`);
-}
-
-/**
- * A new server process: spawn → ready → the last byte of its first complete list, in ms (the
- * client's parsing of the list is not counted). Polled every 10 ms over one
- * kept-alive connection, as the aggregator keeps its connections: a new TLS handshake per poll
- * would spend the 2 cores' time on the bench rather than on the server being measured.
- */
-async function coldStart(env: SnapshotEnv, launcher: Launcher, at: { ns: string; count: number; name: string }): Promise<number> {
-  const port = await freePort();
-  const start = await launcher.prepare({ port, name: at.name });
-  const t0 = performance.now();
-  const proc = await start();
-  const client = aggregatorClient({ cp: env.cp, caPem: launcher.caPem, port }, { port });
-  const ready = async (): Promise<boolean> => (await client.request("/readyz").catch(() => undefined))?.status === 200;
-  /** When the list's last byte arrived, if it held every row (checked after the time is taken). */
-  const listed = async (): Promise<number | undefined> => {
-    const res = await client.request(`${BASE}/namespaces/${at.ns}/snapshots`, { accept: TABLE_ACCEPT });
-    const received = performance.now();
-    const rows = res.status === 200 ? (JSON.parse(res.body.toString("utf8")) as { rows: unknown[] }).rows.length : 0;
-    return rows === at.count ? received : undefined;
-  };
-  try {
-    for (;;) {
-      const done = (await ready()) ? await listed() : undefined;
-      if (done !== undefined) return done - t0;
-      if (!proc.running()) throw new Error(`bench: cold server exited:\n${proc.tail()}`);
-      if (performance.now() - t0 > 300_000) throw new Error("bench: the cold server did not list everything within 5 minutes");
-      await sleep(10);
-    }
-  } finally {
-    client.close();
-    await proc.stop();
-  }
 }
 
 /** Spawn → the minimal child's line (its full Table rendered), in ms. */
@@ -243,62 +159,6 @@ function minimalCold(env: SnapshotEnv, at: { policy: string; ns: string; count: 
     p.on("error", reject);
   });
 }
-
-function timedRestic(args: readonly string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const p = spawn(resticBin(), args, { env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    p.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    p.on("error", reject);
-    p.on("close", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`bench: restic ${args.join(" ")} exited ${code}: ${stderr}`))));
-  });
-}
-
-interface ColdRuns {
-  /** A new pod from the image: compile cache from the build, no snapshot cache, the key an earlier pod stored in the key Secret. */
-  readonly image: number[];
-  /** The first pod ever: as `image`, with an empty key Secret. */
-  readonly first: number[];
-  /** A restarted container: the image's compile cache plus the emptyDir's snapshot cache and stored keys. */
-  readonly restarted: number[];
-  /** No caches at all: Node strips types and compiles every module, and the key Secret is empty. */
-  readonly bare: number[];
-  readonly resticNoCache: number[];
-  readonly resticCached: number[];
-}
-
-/** Every cold variant once per run, interleaved with restic, so that the machine's drift touches all alike. */
-async function measureCold(env: SnapshotEnv, repo: ResticCliOptions, at: { ns: string; count: number; program: Programs["image"] }, runs: number): Promise<ColdRuns> {
-  const { program } = at;
-  const image = imageLauncher(env, program);
-  const restarted = imageLauncher(env, program, join(env.dir, `bench-cache-${at.count}`));
-  const first = withoutStoredKeys(env, image);
-  const bare = withoutStoredKeys(env, { caPem: env.caPem, prepare: async (o) => () => env.spawnServer(o) });
-  const resticCache = `${repo.repo}-restic-cache`;
-  const resticArgs = (cache: string[]): string[] => ["-r", repo.repo, ...cache, "snapshots", "--json", "--no-lock"];
-  await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-prime` });
-  await timedRestic(resticArgs(["--cache-dir", resticCache]));
-  const out: ColdRuns = { image: [], first: [], restarted: [], bare: [], resticNoCache: [], resticCached: [] };
-  for (let r = 0; r < runs; r++) {
-    out.first.push(await coldStart(env, first, { ...at, name: `cold-first-${at.count}-${r}` }));
-    out.resticNoCache.push(await timedRestic(resticArgs(["--no-cache"])));
-    out.image.push(await coldStart(env, image, { ...at, name: `cold-image-${at.count}-${r}` }));
-    out.resticCached.push(await timedRestic(resticArgs(["--cache-dir", resticCache])));
-    out.restarted.push(await coldStart(env, restarted, { ...at, name: `cold-restarted-${at.count}-${r}` }));
-    out.resticNoCache.push(await timedRestic(resticArgs(["--no-cache"])));
-    out.bare.push(await coldStart(env, bare, { ...at, name: `cold-bare-${at.count}-${r}` }));
-    out.resticCached.push(await timedRestic(resticArgs(["--cache-dir", resticCache])));
-  }
-  return out;
-}
-
-/**
- * Each cold start divided by the restic run right after it (run r's restic runs of one kind are
- * at 2r and 2r+1), median: the machine's drift between runs touches it less than a ratio of
- * medians.
- */
-const pairedRatio = (cold: readonly number[], restic: readonly number[], second: 0 | 1): string => quantile(cold.map((c, r) => c / (restic[2 * r + second] as number)), 0.5).toFixed(2);
 
 /** Resolves when a watch frame for `name` with phase Complete arrives through kube-apiserver. */
 function watchFor(env: SnapshotEnv, ns: string, name: string): { seen: Promise<number>; close: () => void } {
@@ -351,7 +211,7 @@ async function freshSnapshot(env: SnapshotEnv, repo: ResticCliOptions, at: { ns:
 }
 
 /** The server as the image runs it (the bundle and its compile cache), and the sources' compile cache for the minimal process; built once. */
-type Programs = { readonly image: { readonly entry: string; readonly compiled: string }; readonly sourceCompiled: string };
+type Programs = { readonly image: ImageProgram; readonly sourceCompiled: string };
 
 async function measureSize(env: SnapshotEnv, count: number, o: Options & { readonly programs: Programs }): Promise<string> {
   const ns = `bench-${count}`;
@@ -369,7 +229,7 @@ async function measureSize(env: SnapshotEnv, count: number, o: Options & { reado
     for (let r = 0; r < o.fresh; r++) visible.push(await freshSnapshot(env, repo, { ns, policy, run: `${policy}-new-${r}` }));
     await env.cp.kubectlOk(["delete", "backuppolicy", policy, "-n", ns]);
     const runs = (xs: readonly number[]): string => `${ms(quantile(xs, 0.5))} (${xs.map(ms).join(", ")})`;
-    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold.image)} | ${runs(cold.first)} | ${runs(cold.restarted)} | ${runs(cold.bare)} | ${runs(minimal)} | ${runs(cold.resticNoCache)} / ${runs(cold.resticCached)} | ${pairedRatio(cold.image, cold.resticCached, 0)} / ${pairedRatio(cold.restarted, cold.resticNoCache, 1)} / ${pairedRatio(cold.first, cold.resticNoCache, 0)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
+    return `| ${count.toLocaleString("en-US")} | ${ms(warm.pageP50)} / ${ms(warm.pageP99)} | ${ms(warm.fullP50)} / ${ms(warm.fullP99)} | ${ms(warm.renderedP50)} | ${ms(warm.pagesP50)} | ${runs(cold.image)} | ${runs(cold.first)} | ${runs(cold.restarted)} | ${runs(cold.bare)} | ${runs(minimal)} | ${runs(cold.resticNoCache)} / ${runs(cold.resticCached)} | ${medianRatio(cold.ratios.image)} / ${medianRatio(cold.ratios.restarted)} / ${medianRatio(cold.ratios.first)} | ${ms(quantile(visible, 0.5))} / ${ms(Math.max(...visible))} |`;
   } finally {
     client.close();
   }
@@ -402,7 +262,7 @@ async function main(): Promise<void> {
     [
       `\`${command}\` (ms; warm = Table list straight to the server as the aggregator sends it, p50 / p99)`,
       "",
-      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its bundle and compile cache, an empty emptyDir, the key Secret an earlier pod filled) → first full list, median (runs) | cold: the first pod ever (as before, the key Secret empty: scrypt) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (the sources, no bundle: Node strips and compiles every module; the key Secret empty) | cold: minimal process (index + reader + Table from the sources, no Kubernetes; their compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | cold ÷ the restic run right after it, median: new pod / restarted container / first pod ever | new snapshot in a watch after the run's status patch: median / max |",
+      "| snapshots | warm first page (limit=500) | warm whole list (no limit) | warm whole list, re-assembled per request (selector matching all), p50 | warm all pages of one `kubectl get` (p50) | cold: new pod from the image (its bundle and compile cache, an empty emptyDir, the key Secret an earlier pod filled) → first full list, median (runs) | cold: the first pod ever (as before, the key Secret empty: scrypt) | cold: restarted container (also the emptyDir's snapshot cache and stored keys) | cold: no caches at all (the sources, no bundle: Node strips and compiles every module; the key Secret empty) | cold: minimal process (index + reader + Table from the sources, no Kubernetes; their compile cache), median (runs) | `restic snapshots --json --no-lock`: no cache / own cache, median (runs) | cold ÷ the faster of the two restic runs right after it (no cache, own cache), median: new pod / restarted container / first pod ever | new snapshot in a watch after the run's status patch: median / max |",
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...lines,
       "",
