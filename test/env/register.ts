@@ -13,7 +13,8 @@ import { apiServiceObjects, asList, crdNames, parseManifests, rewriteWebhookConf
 /** The part of a control plane the registration helpers use. */
 export type KubectlEnv = Pick<ControlPlane, "kubectl" | "kubectlOk" | "invalidateDiscovery">;
 
-const readManifests = (paths: readonly string[]) => paths.flatMap((p) => parseManifests(readFileSync(p, "utf8"), p));
+/** Every object of the manifest files at `paths`, in order. */
+export const readManifests = (paths: readonly string[]): Record<string, unknown>[] => paths.flatMap((p) => parseManifests(readFileSync(p, "utf8"), p));
 
 /** Applies the CRDs in `yamlPaths` (server-side) and waits until each is Established. Returns their names. */
 export async function installCRDs(env: KubectlEnv, yamlPaths: readonly string[], timeoutSeconds = 60): Promise<string[]> {

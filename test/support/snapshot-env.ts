@@ -19,8 +19,7 @@ import { stringify } from "yaml";
 import { API_VERSION, GROUP, KEY_SECRET, SNAPSHOT_GROUP, SYSTEM_NAMESPACE, VERSION } from "../../api/group.ts";
 import { startControlPlane } from "../env/control-plane.ts";
 import type { ControlPlane } from "../env/control-plane.ts";
-import { parseManifests } from "../env/manifests.ts";
-import { installCRDs, registerAPIService, writeLocalServingCert } from "../env/register.ts";
+import { installCRDs, readManifests, registerAPIService, writeLocalServingCert } from "../env/register.ts";
 import { httpsRequest as httpsGet } from "../env/http.ts";
 import { freePort } from "../env/ports.ts";
 import { startS3Server } from "../env/s3.ts";
@@ -48,6 +47,12 @@ export const SNAPSHOT_APISERVICE = `${VERSION}.${SNAPSHOT_GROUP}`;
 
 type Obj = Record<string, unknown>;
 
+const RBAC_MANIFEST = "manifests/rbac/snapshots-apiserver.yaml";
+const DEPLOY_MANIFEST = "manifests/deploy/snapshots-apiserver.yaml";
+
+/** The objects of one of the repository's manifest files. */
+const readManifest = (path: string): Obj[] => readManifests([join(REPO, path)]);
+
 /**
  * What the manifests give the Snapshot API server (its ServiceAccount, RBAC and the empty key
  * Secret), read from manifests/rbac/snapshots-apiserver.yaml and the key Secret of
@@ -56,9 +61,8 @@ type Obj = Record<string, unknown>;
  * tests hold the manifests' own permissions to what the server does.
  */
 export function snapshotApiManifests(): Obj[] {
-  const read = (path: string): Obj[] => parseManifests(readFileSync(join(REPO, path), "utf8"), path);
   const isKeySecret = (o: Obj): boolean => o["kind"] === "Secret" && (o["metadata"] as { name?: string } | undefined)?.name === KEY_SECRET;
-  return [...read("manifests/rbac/snapshots-apiserver.yaml"), ...read("manifests/deploy/snapshots-apiserver.yaml").filter(isKeySecret)];
+  return [...readManifest(RBAC_MANIFEST), ...readManifest(DEPLOY_MANIFEST).filter(isKeySecret)];
 }
 
 /**
@@ -67,12 +71,11 @@ export function snapshotApiManifests(): Obj[] {
  * a pod does.
  */
 export function snapshotApiNodeOptions(): string[] {
-  const path = "manifests/deploy/snapshots-apiserver.yaml";
-  const deployment = parseManifests(readFileSync(join(REPO, path), "utf8"), path).find((o) => o["kind"] === "Deployment") as
+  const deployment = readManifest(DEPLOY_MANIFEST).find((o) => o["kind"] === "Deployment") as
     | { spec: { template: { spec: { containers: { name: string; args?: string[] }[] } } } }
     | undefined;
   const args = deployment?.spec.template.spec.containers.find((c) => c.name === "apiserver")?.args;
-  if (args === undefined) throw new Error(`${path}: no Deployment with an apiserver container and its args`);
+  if (args === undefined) throw new Error(`${DEPLOY_MANIFEST}: no Deployment with an apiserver container and its args`);
   return args.filter((a) => a.startsWith("--"));
 }
 
